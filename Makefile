@@ -1,0 +1,92 @@
+# wandb_local.fleet: every check the project has, from a fresh machine.
+#
+#   make test                  everything, in order, with each stage's duration (what CI runs)
+#   make lint | sanity | unit | integration | molecule    one stage
+#   make molecule SCENARIO=x   one Molecule scenario (test sequence)
+#   make lab                   prepare the Docker test lab only (tests/lab/setup)
+#   make build                 build the collection tarball
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+STAMP := $(VENV)/.installed
+export PATH := $(VENV)/bin:$(PATH)
+export WANDB_LAB_CACHE ?= $(HOME)/.cache/wandb-fleet-lab
+# The collection is imported by its real name from a symlink tree; ansible-test needs a copy.
+COLLECTIONS_DIR := $(CURDIR)/build/collections
+SANITY_DIR := $(CURDIR)/build/sanity/ansible_collections/wandb_local/fleet
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
+export ANSIBLE_FORCE_COLOR ?= false
+export MOLECULE_NO_LOG ?= false
+STAGE := tests/stage
+SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+SCENARIO ?=
+
+.PHONY: help test deps collection-tree lab lint sanity unit integration molecule build demo clean
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+test:
+	@rm -f build/stages.log
+	@$(STAGE) deps $(MAKE) --no-print-directory deps
+	@$(STAGE) lab $(MAKE) --no-print-directory lab
+	@$(STAGE) lint $(MAKE) --no-print-directory lint
+	@$(STAGE) sanity $(MAKE) --no-print-directory sanity
+	@$(STAGE) unit $(MAKE) --no-print-directory unit
+	@$(STAGE) integration $(MAKE) --no-print-directory integration
+	@$(STAGE) molecule $(MAKE) --no-print-directory molecule
+	@$(STAGE) build $(MAKE) --no-print-directory build
+	@$(STAGE) --summary
+
+# Python tools in a project venv, reinstalled only when a requirements file changes.
+deps: $(STAMP) collection-tree
+$(STAMP): requirements.txt tests/requirements.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r tests/requirements.txt
+	@touch $@
+
+collection-tree:
+	@mkdir -p $(COLLECTIONS_DIR)/ansible_collections/wandb_local
+	@ln -sfn $(CURDIR) $(COLLECTIONS_DIR)/ansible_collections/wandb_local/fleet
+
+lab:
+	tests/lab/setup
+
+lint: deps
+	yamllint --strict .
+	ruff check .
+	ruff format --check .
+	ansible-lint --offline
+	tests/check-argument-specs
+	cd tests/standin && go vet ./...
+
+sanity: deps
+	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
+	@git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ $(SANITY_DIR)/
+	cd $(SANITY_DIR) && ansible-test sanity --venv --python 3.11 --color no
+
+unit: deps
+	pytest -q tests/unit
+	cd tests/standin && go test ./...
+
+integration: deps
+	pytest -q tests/integration
+
+molecule: deps
+ifneq ($(SCENARIO),)
+	molecule test -s $(SCENARIO)
+else
+	@for s in $(SCENARIOS); do $(STAGE) "molecule $$s" molecule test -s $$s; done
+endif
+
+build: deps
+	@mkdir -p build/dist
+	ansible-galaxy collection build --force --output-path build/dist
+	tests/check-artifact build/dist/wandb_local-fleet-$$(sed -n 's/^version: //p' galaxy.yml).tar.gz
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
