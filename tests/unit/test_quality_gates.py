@@ -1,0 +1,95 @@
+"""The repository's own gates (tests/check-argument-specs, tests/check-artifact) catch what they
+claim to catch."""
+
+import importlib.machinery
+import importlib.util
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+TESTS_DIR = Path(__file__).resolve().parent.parent
+
+
+def load_script(name):
+    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), str(TESTS_DIR / name))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def specs_checker():
+    return load_script("check-argument-specs")
+
+
+def make_role(root, name, defaults, options):
+    role = root / name
+    (role / "defaults").mkdir(parents=True)
+    (role / "meta").mkdir()
+    (role / "defaults" / "main.yml").write_text(yaml.safe_dump(defaults))
+    specs = {"argument_specs": {"main": {"short_description": name, "options": options}}}
+    (role / "meta" / "argument_specs.yml").write_text(yaml.safe_dump(specs))
+    return role
+
+
+def test_matching_role_passes(tmp_path, specs_checker):
+    role = make_role(
+        tmp_path,
+        "redis",
+        {"wandb_redis_port": 6379},
+        {
+            "wandb_redis_port": {"type": "int", "default": 6379, "description": "Port."},
+            "wandb_redis_password": {"type": "str", "description": "Password, no default."},
+        },
+    )
+    assert specs_checker.check_role(role) == []
+
+
+@pytest.mark.parametrize(
+    ("defaults", "options", "expected"),
+    [
+        ({"wandb_redis_port": 6379}, {}, "wandb_redis_port is not documented"),
+        (
+            {"wandb_redis_port": 6379},
+            {"wandb_redis_port": {"default": 6380, "description": "Port."}},
+            "defaults to 6379 in defaults/main.yml but 6380",
+        ),
+        ({}, {"wandb_redis_port": {"default": 6379, "description": "Port."}}, "has a documented default but none"),
+        ({"redis_port": 1}, {"redis_port": {"default": 1, "description": "x"}}, "lacks the prefix wandb_redis_"),
+        ({}, {"wandb_redis_bind": {"type": "str"}}, "has no description"),
+    ],
+)
+def test_mismatches_are_reported(tmp_path, specs_checker, defaults, options, expected):
+    role = make_role(tmp_path, "redis", defaults, options)
+    problems = specs_checker.check_role(role)
+    assert any(expected in problem for problem in problems), problems
+
+
+def build_tarball(path, names):
+    with tarfile.open(path, "w:gz") as tar:
+        for name in names:
+            data = b"x"
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml"]
+
+
+def test_artifact_check_accepts_a_clean_tarball(tmp_path):
+    tarball = tmp_path / "ok.tar.gz"
+    build_tarball(tarball, [*REQUIRED, "plugins/modules/settings.py"])
+    assert load_script("check-artifact").main(str(tarball)) == 0
+
+
+@pytest.mark.parametrize("leak", ["tests/unit/test_x.py", "molecule/smoke/molecule.yml", ".ci/run"])
+def test_artifact_check_rejects_test_files(tmp_path, leak, capsys):
+    tarball = tmp_path / "leaky.tar.gz"
+    build_tarball(tarball, [*REQUIRED, leak])
+    assert load_script("check-artifact").main(str(tarball)) == 1
+    assert leak in capsys.readouterr().out
