@@ -16,7 +16,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export WANDB_LAB_CACHE ?= $(HOME)/.cache/wandb-fleet-lab
 # The collection is imported by its real name from a symlink tree; ansible-test needs a copy.
 COLLECTIONS_DIR := $(CURDIR)/build/collections
-SANITY_DIR := $(CURDIR)/build/sanity/ansible_collections/wandb_local/fleet
+SANITY_DIR := $(CURDIR)/build/ansible-test/ansible_collections/wandb_local/fleet
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_FORCE_COLOR ?= false
@@ -58,15 +58,23 @@ lab:
 
 lint: deps
 	yamllint --strict .
-	ruff check .
-	ruff format --check .
+	ruff check . 
+	ruff format --check . 
 	ansible-lint --offline
-	tests/check-argument-specs
+	python tests/check_argument_specs.py
 	cd tests/standin && go vet ./...
 
 sanity: deps
 	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
-	@git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ $(SANITY_DIR)/
+	@# What git would commit (tracked + new, not ignored); a file deleted but still tracked is skipped.
+	@git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null \
+		| tar -xf - -C $(SANITY_DIR)
+	@# ansible-test lists files through git: give the copy its own repository, else it asks this
+	@# checkout's, where build/ is ignored.
+	@cd $(SANITY_DIR) && git init -q && git add -A
+	@# ansible-core 2.19 bootstraps pip 24.2 into its venvs with a script from a host that is
+	@# unreachable here; tests/sanity/get-pip-offline.py does the same from PyPI.
+	@install -D -m 0644 tests/sanity/get-pip-offline.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
 	cd $(SANITY_DIR) && ansible-test sanity --venv --python 3.11 --color no
 
 unit: deps
@@ -86,7 +94,7 @@ endif
 build: deps
 	@mkdir -p build/dist
 	ansible-galaxy collection build --force --output-path build/dist
-	tests/check-artifact build/dist/wandb_local-fleet-$$(sed -n 's/^version: //p' galaxy.yml).tar.gz
+	python tests/check_artifact.py build/dist/wandb_local-fleet-$$(sed -n 's/^version: //p' galaxy.yml).tar.gz
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

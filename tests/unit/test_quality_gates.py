@@ -1,7 +1,6 @@
-"""The repository's own gates (tests/check-argument-specs, tests/check-artifact) catch what they
+"""The repository's own gates (tests/check_argument_specs.py, tests/check_artifact.py) catch what they
 claim to catch."""
 
-import importlib.machinery
 import importlib.util
 import io
 import tarfile
@@ -14,16 +13,15 @@ TESTS_DIR = Path(__file__).resolve().parent.parent
 
 
 def load_script(name):
-    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), str(TESTS_DIR / name))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), TESTS_DIR / name)
     module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
+    spec.loader.exec_module(module)
     return module
 
 
 @pytest.fixture
 def specs_checker():
-    return load_script("check-argument-specs")
+    return load_script("check_argument_specs.py")
 
 
 def make_role(root, name, defaults, options):
@@ -84,12 +82,12 @@ REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime
 def test_artifact_check_accepts_a_clean_tarball(tmp_path):
     tarball = tmp_path / "ok.tar.gz"
     build_tarball(tarball, [*REQUIRED, "plugins/modules/settings.py"])
-    assert load_script("check-artifact").main(str(tarball)) == 0
+    assert load_script("check_artifact.py").main(str(tarball)) == 0
 
 
 @pytest.mark.parametrize("leak", ["tests/unit/test_x.py", "molecule/smoke/molecule.yml", ".ci/run"])
 def test_artifact_check_rejects_test_files(tmp_path, leak, capsys):
     tarball = tmp_path / "leaky.tar.gz"
     build_tarball(tarball, [*REQUIRED, leak])
-    assert load_script("check-artifact").main(str(tarball)) == 1
+    assert load_script("check_artifact.py").main(str(tarball)) == 1
     assert leak in capsys.readouterr().out

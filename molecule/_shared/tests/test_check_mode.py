@@ -6,8 +6,11 @@ import re
 import subprocess
 from pathlib import Path
 
-RECAP_LINE = re.compile(r"^(?P<host>\S+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                        r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+RECAP_LINE = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
 
 
 def test_check_mode_on_converged_hosts_reports_no_change():

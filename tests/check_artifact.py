@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fail when the built collection tarball carries files that must stay out of it (tests, Molecule,
 CI, the lab's caches) or misses what users need."""
 
@@ -12,7 +11,8 @@ REQUIRED = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime
 def main(path: str) -> int:
     with tarfile.open(path) as tar:
         names = [name.removeprefix("./") for name in tar.getnames()]
-    leaked = sorted(n for n in names if n.startswith(FORBIDDEN_PREFIXES) or n in {p.rstrip("/") for p in FORBIDDEN_PREFIXES})
+    forbidden_dirs = {prefix.rstrip("/") for prefix in FORBIDDEN_PREFIXES}
+    leaked = sorted(n for n in names if n.startswith(FORBIDDEN_PREFIXES) or n in forbidden_dirs)
     missing = [r for r in REQUIRED if r not in names]
     for name in leaked:
         print(f"{path}: must not contain {name}")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Keep every role's meta/argument_specs.yml in step with its defaults/main.yml.
 
 For each role: every variable in defaults/main.yml is documented in the `main` entry point with
