@@ -1,9 +1,9 @@
 """Keep every role's meta/argument_specs.yml in step with its defaults/main.yml.
 
-For each role: every variable in defaults/main.yml is documented in the `main` entry point with
-the same default; every documented default exists in defaults/main.yml with the same value; all
-variables carry the role prefix (wandb_<role>_). Options without a default (required or truly
-optional inputs) may be absent from defaults/main.yml."""
+For each role: every variable in defaults/main.yml is documented in an entry point (usually
+`main`) with the same default; every documented default exists in defaults/main.yml with the same
+value; all variables carry the role prefix (wandb_<role>_). Options without a default (required
+or truly optional inputs) may be absent from defaults/main.yml."""
 
 import sys
 from pathlib import Path
@@ -31,7 +31,9 @@ def check_role(role: Path) -> list[str]:
                 problems.append(f"{role.name}: {entry_point} option {name} lacks the prefix {prefix}")
             if not option.get("description"):
                 problems.append(f"{role.name}: {entry_point} option {name} has no description")
-    options = (specs.get("main") or {}).get("options") or {}
+    options = {}
+    for spec in specs.values():
+        options.update((spec or {}).get("options") or {})
     for name, value in defaults.items():
         if not name.startswith(prefix):
             problems.append(f"{role.name}: default {name} lacks the prefix {prefix}")

@@ -91,3 +91,15 @@ def test_artifact_check_rejects_test_files(tmp_path, leak, capsys):
     build_tarball(tarball, [*REQUIRED, leak])
     assert load_script("check_artifact.py").main(str(tarball)) == 1
     assert leak in capsys.readouterr().out
+
+
+def test_defaults_of_other_entry_points_are_matched(tmp_path, specs_checker):
+    role = make_role(tmp_path, "secrets", {"wandb_secrets_cert_owner": "root"}, {})
+    specs_file = role / "meta" / "argument_specs.yml"
+    specs = yaml.safe_load(specs_file.read_text())
+    specs["argument_specs"]["certificate"] = {
+        "options": {"wandb_secrets_cert_owner": {"default": "mysql", "description": "Key owner."}}
+    }
+    specs_file.write_text(yaml.safe_dump(specs))
+    problems = specs_checker.check_role(role)
+    assert any("'root' in defaults/main.yml but 'mysql'" in problem for problem in problems), problems

@@ -1,0 +1,45 @@
+"""Run a scenario's playbooks again from its verifier tests, the way an operator would.
+
+Scenario tests import it as `from lab_playbook import run_playbook`: pyproject.toml puts this
+directory on pytest's pythonpath."""
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+RECAP_LINE = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+@dataclass
+class PlaybookRun:
+    returncode: int
+    output: str
+    changed: dict  # host -> number of changed tasks
+    failed: dict  # host -> number of failed tasks
+
+    def tail(self, chars=6000):
+        return self.output[-chars:]
+
+
+def run_playbook(playbook="converge.yml", *args, extra_vars=None):
+    """Run a playbook of the current scenario against its inventory; return what it did."""
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / playbook), *args]
+    if extra_vars:
+        command += ["--extra-vars", json.dumps(extra_vars)]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    output = run.stdout + run.stderr
+    recap = list(RECAP_LINE.finditer(output))
+    return PlaybookRun(
+        returncode=run.returncode,
+        output=output,
+        changed={m["host"]: int(m["changed"]) for m in recap},
+        failed={m["host"]: int(m["failed"]) for m in recap},
+    )
