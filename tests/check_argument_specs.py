@@ -21,8 +21,11 @@ def check_role(role: Path) -> list[str]:
     specs_file = role / "meta" / "argument_specs.yml"
     if not specs_file.is_file():
         return [f"{role.name}: meta/argument_specs.yml is missing"]
-    defaults = yaml.safe_load(defaults_file.read_text()) or {} if defaults_file.is_file() else {}
-    specs = (yaml.safe_load(specs_file.read_text()) or {}).get("argument_specs", {})
+    try:
+        defaults = yaml.safe_load(defaults_file.read_text()) or {} if defaults_file.is_file() else {}
+        specs = (yaml.safe_load(specs_file.read_text()) or {}).get("argument_specs", {})
+    except yaml.YAMLError as error:
+        return [f"{role.name}: not valid YAML: {error}"]
     if "main" not in specs:
         problems.append(f"{role.name}: argument_specs has no `main` entry point")
     for entry_point, spec in specs.items():
