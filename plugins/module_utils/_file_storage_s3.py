@@ -1,0 +1,713 @@
+# -*- coding: utf-8 -*-
+# Copyright: wandb_local.fleet contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""file_storage on AWS: S3 bucket, SQS queue, bucket notification, CORS. Private to this collection."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import traceback
+import uuid
+from urllib.parse import unquote_plus
+
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import (
+    OWNER_ID,
+    PROBE_PREFIX,
+    Changes,
+    FileStorageError,
+    api_error,
+    check_preflight,
+    cors_rule,
+    normalize,
+    run_verify,
+    wait_until,
+)
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    HAS_BOTO3 = True
+    IMPORT_TRACEBACK = None
+except ImportError:  # the module reports it with missing_required_lib
+    HAS_BOTO3 = False
+    IMPORT_TRACEBACK = traceback.format_exc()
+    ClientError = BotoCoreError = None
+
+try:
+    import requests
+
+    HAS_REQUESTS = True
+except ImportError:
+    HAS_REQUESTS = False
+
+NOTIFICATION_ID = OWNER_ID + "-object-created"
+POLICY_SID = OWNER_ID + "-bucket-notifications"
+CORS_RULE_ID = OWNER_ID
+OBJECT_CREATED = "s3:ObjectCreated:*"
+PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+NOTIFICATION_KINDS = ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations")
+
+# S3 answers "not configured" with these codes; they mean "nothing set", not an error.
+NO_PUBLIC_ACCESS_BLOCK = ("NoSuchPublicAccessBlockConfiguration",)
+NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
+NO_CORS = ("NoSuchCORSConfiguration",)
+NO_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+NO_BUCKET = ("404", "NoSuchBucket", "NotFound")
+
+
+def is_error_code(exc, codes):
+    """True when a botocore ClientError carries one of `codes` (as amazon.aws's is_boto3_error_code)."""
+    if ClientError is None or not isinstance(exc, ClientError):
+        return False
+    return exc.response.get("Error", {}).get("Code") in codes
+
+
+def bucket_arn(bucket):
+    return "arn:aws:s3:::%s" % bucket
+
+
+def queue_policy_statement(queue_arn, source_bucket_arn):
+    """The statement that lets exactly this bucket, and nothing else, send to the queue."""
+    return {
+        "Sid": POLICY_SID,
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": source_bucket_arn}},
+    }
+
+
+def build_queue_policy(existing_policy, queue_arn, source_bucket_arn):
+    """The queue policy with our statement added or replaced; statements of others survive."""
+    if existing_policy:
+        policy = json.loads(existing_policy) if isinstance(existing_policy, str) else dict(existing_policy)
+    else:
+        policy = {"Version": "2012-10-17"}
+    statements = policy.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    statements = [s for s in statements if s.get("Sid") != POLICY_SID]
+    statements.append(queue_policy_statement(queue_arn, source_bucket_arn))
+    policy["Statement"] = statements
+    policy.setdefault("Version", "2012-10-17")
+    return policy
+
+
+def remove_policy_statement(existing_policy):
+    """The queue policy without our statement, or None when nothing else is left in it."""
+    if not existing_policy:
+        return None
+    policy = json.loads(existing_policy) if isinstance(existing_policy, str) else dict(existing_policy)
+    statements = policy.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    policy["Statement"] = [s for s in statements if s.get("Sid") != POLICY_SID]
+    return policy if policy["Statement"] else None
+
+
+def notification_entry(queue_arn):
+    return {"Id": NOTIFICATION_ID, "QueueArn": queue_arn, "Events": [OBJECT_CREATED]}
+
+
+def _clean_notification(config):
+    """Only the parts of GetBucketNotificationConfiguration that PutBucketNotificationConfiguration takes."""
+    config = dict(config or {})
+    config.pop("ResponseMetadata", None)
+    clean = {}
+    for kind in NOTIFICATION_KINDS:
+        if config.get(kind):
+            clean[kind] = [dict(e) for e in config[kind]]
+    if "EventBridgeConfiguration" in config:
+        clean["EventBridgeConfiguration"] = config["EventBridgeConfiguration"]
+    return clean
+
+
+def _is_ours(entry, queue_arn):
+    return entry.get("Id") == NOTIFICATION_ID or (queue_arn is not None and entry.get("QueueArn") == queue_arn)
+
+
+def merge_notification(existing, queue_arn):
+    """Existing notification configuration with our queue entry put in place.
+
+    Entries of others (other queues, topics, Lambda functions, EventBridge) are kept as they are.
+    Our entry is found by its Id or by its queue ARN and replaced, never duplicated.
+    """
+    merged = _clean_notification(existing)
+    queues = [e for e in merged.get("QueueConfigurations", []) if not _is_ours(e, queue_arn)]
+    queues.append(notification_entry(queue_arn))
+    merged["QueueConfigurations"] = queues
+    return merged
+
+
+def remove_notification(existing, queue_arn=None):
+    merged = _clean_notification(existing)
+    queues = [e for e in merged.get("QueueConfigurations", []) if not _is_ours(e, queue_arn)]
+    if queues:
+        merged["QueueConfigurations"] = queues
+    else:
+        merged.pop("QueueConfigurations", None)
+    return merged
+
+
+def notification_is_current(existing, queue_arn):
+    """True when the configuration holds exactly our entry, once, and nothing would change."""
+    clean = _clean_notification(existing)
+    ours = [e for e in clean.get("QueueConfigurations", []) if _is_ours(e, queue_arn)]
+    if len(ours) != 1:
+        return False
+    entry = ours[0]
+    return (
+        entry.get("Id") == NOTIFICATION_ID
+        and entry.get("QueueArn") == queue_arn
+        and normalize(entry.get("Events")) == [OBJECT_CREATED]
+        and not entry.get("Filter")
+    )
+
+
+def s3_cors_rule(host):
+    rule = cors_rule(host)
+    return {
+        "ID": CORS_RULE_ID,
+        "AllowedOrigins": rule["origins"],
+        "AllowedMethods": rule["methods"],
+        "AllowedHeaders": rule["allowed_headers"],
+        "ExposeHeaders": rule["expose_headers"],
+        "MaxAgeSeconds": rule["max_age"],
+    }
+
+
+def _cors_is_ours(rule, origin):
+    return rule.get("ID") == CORS_RULE_ID or normalize(rule.get("AllowedOrigins")) == [origin]
+
+
+def merge_cors(existing_rules, host):
+    desired = s3_cors_rule(host)
+    origin = desired["AllowedOrigins"][0]
+    rules = [r for r in (existing_rules or []) if not _cors_is_ours(r, origin)]
+    rules.append(desired)
+    return rules
+
+
+def cors_is_current(existing_rules, host):
+    desired = s3_cors_rule(host)
+    origin = desired["AllowedOrigins"][0]
+    ours = [r for r in (existing_rules or []) if _cors_is_ours(r, origin)]
+    return len(ours) == 1 and normalize(ours[0]) == normalize(desired)
+
+
+def encryption_rules(kms_key_id):
+    return [
+        {
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key_id},
+            "BucketKeyEnabled": True,
+        }
+    ]
+
+
+def outputs(bucket, queue, region, kms_key_id=None):
+    env = {"BUCKET": "s3://%s" % bucket, "BUCKET_QUEUE": "sqs://%s" % queue, "AWS_REGION": region}
+    if kms_key_id:
+        env["AWS_S3_KMS_ID"] = kms_key_id
+    return {"bucket": env["BUCKET"], "bucket_queue": env["BUCKET_QUEUE"], "env": env}
+
+
+class S3Api(object):
+    """The boto3 calls file_storage makes, each tied to the IAM action it needs.
+
+    Every call goes through `call`, so a denied request becomes "missing permission X on
+    resource Y" with the action named as IAM spells it.
+    """
+
+    def __init__(self, s3, sqs, region):
+        self.s3 = s3
+        self.sqs = sqs
+        self.region = region
+
+    def call(self, client, operation, permission, resource, **kwargs):
+        try:
+            return getattr(client, operation)(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            raise api_error(operation, permission, resource, status, error.get("Code"), error.get("Message")) from exc
+        except BotoCoreError as exc:
+            raise FileStorageError("%s on %s failed: %s" % (operation, resource, exc)) from exc
+
+    # Each method below lets through exactly the "not there" answers its caller handles.
+    def s3_call(self, operation, permission, bucket, missing=(), **kwargs):
+        try:
+            return self.call(self.s3, operation, permission, bucket_arn(bucket), **kwargs)
+        except FileStorageError as exc:
+            cause = exc.__cause__
+            if missing and is_error_code(cause, missing):
+                return None
+            raise
+
+    def sqs_call(self, operation, permission, queue, missing=(), **kwargs):
+        try:
+            return self.call(self.sqs, operation, permission, "sqs queue %s" % queue, **kwargs)
+        except FileStorageError as exc:
+            if missing and is_error_code(exc.__cause__, missing):
+                return None
+            raise
+
+
+def connect(params):
+    """boto3 clients for S3 and SQS from module parameters, environment and profile."""
+    session = boto3.session.Session(
+        aws_access_key_id=params.get("access_key"),
+        aws_secret_access_key=params.get("secret_key"),
+        aws_session_token=params.get("session_token"),
+        region_name=params.get("region"),
+    )
+    region = session.region_name or "us-east-1"
+    config = Config(retries={"max_attempts": 5, "mode": "standard"})
+    kwargs = {"region_name": region, "config": config}
+    if params.get("endpoint_url"):
+        kwargs["endpoint_url"] = params["endpoint_url"]
+    return S3Api(session.client("s3", **kwargs), session.client("sqs", **kwargs), region)
+
+
+class S3Storage(object):
+    def __init__(self, params, changes, api=None):
+        self.params = params
+        self.changes = changes or Changes()
+        self.api = api or connect(params)
+        self.bucket = params["name"]
+        self.queue = params.get("queue")
+        if not self.queue:
+            raise FileStorageError("provider s3 needs queue: the SQS queue that receives object-created events")
+        self.region = self.api.region
+        self.kms_key_id = params.get("kms_key_id")
+        self.host = params.get("host")
+        self.queue_url = None
+        self.queue_arn = None
+
+    # present ------------------------------------------------------------------------------------
+    def present(self):
+        exists = self._bucket_exists()
+        self._ensure_bucket(exists)
+        self._ensure_public_access_block(exists)
+        if self.kms_key_id:
+            self._ensure_encryption(exists)
+        self._ensure_cors(exists)
+        queue_exists = self._ensure_queue()
+        self._ensure_notification(exists, queue_exists)
+
+    def _bucket_exists(self):
+        try:
+            self.api.call(self.api.s3, "head_bucket", "s3:ListBucket", bucket_arn(self.bucket), Bucket=self.bucket)
+            return True
+        except FileStorageError as exc:
+            if is_error_code(exc.__cause__, NO_BUCKET):
+                return False
+            if is_error_code(exc.__cause__, ("403",)):
+                raise FileStorageError(
+                    "bucket %s exists but this caller may not use it: it belongs to another account, or "
+                    "the caller lacks s3:ListBucket on %s" % (self.bucket, bucket_arn(self.bucket))
+                ) from exc
+            raise
+
+    def _ensure_bucket(self, exists):
+        if exists:
+            return
+        self.changes.record("create bucket %s in %s" % (self.bucket, self.region), "bucket", None, self.bucket)
+        if self.changes.apply:
+            kwargs = {"Bucket": self.bucket}
+            if self.region != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+            self.api.s3_call("create_bucket", "s3:CreateBucket", self.bucket, **kwargs)
+
+    def _ensure_public_access_block(self, exists):
+        current = None
+        if exists:
+            resp = self.api.s3_call(
+                "get_public_access_block",
+                "s3:GetBucketPublicAccessBlock",
+                self.bucket,
+                missing=NO_PUBLIC_ACCESS_BLOCK,
+                Bucket=self.bucket,
+            )
+            current = (resp or {}).get("PublicAccessBlockConfiguration")
+        if current == PUBLIC_ACCESS_BLOCK:
+            return
+        self.changes.record(
+            "block all public access to bucket %s" % self.bucket, "public_access_block", current, PUBLIC_ACCESS_BLOCK
+        )
+        if self.changes.apply:
+            self.api.s3_call(
+                "put_public_access_block",
+                "s3:PutBucketPublicAccessBlock",
+                self.bucket,
+                Bucket=self.bucket,
+                PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK,
+            )
+
+    def _ensure_encryption(self, exists):
+        desired = encryption_rules(self.kms_key_id)
+        current = None
+        if exists:
+            resp = self.api.s3_call(
+                "get_bucket_encryption",
+                "s3:GetEncryptionConfiguration",
+                self.bucket,
+                missing=NO_ENCRYPTION,
+                Bucket=self.bucket,
+            )
+            current = ((resp or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules")
+        if current is not None and normalize(current) == normalize(desired):
+            return
+        self.changes.record(
+            "set default encryption of bucket %s to KMS key %s" % (self.bucket, self.kms_key_id),
+            "encryption",
+            current,
+            desired,
+        )
+        if self.changes.apply:
+            self.api.s3_call(
+                "put_bucket_encryption",
+                "s3:PutEncryptionConfiguration",
+                self.bucket,
+                Bucket=self.bucket,
+                ServerSideEncryptionConfiguration={"Rules": desired},
+            )
+
+    def _current_cors(self, exists):
+        if not exists:
+            return []
+        resp = self.api.s3_call("get_bucket_cors", "s3:GetBucketCORS", self.bucket, missing=NO_CORS, Bucket=self.bucket)
+        return (resp or {}).get("CORSRules") or []
+
+    def _ensure_cors(self, exists):
+        current = self._current_cors(exists)
+        if cors_is_current(current, self.host):
+            return
+        rules = merge_cors(current, self.host)
+        self.changes.record(
+            "set CORS rule on bucket %s for origin %s (GET, PUT, HEAD; expose ETag)"
+            % (self.bucket, rules[-1]["AllowedOrigins"][0]),
+            "cors",
+            current,
+            rules,
+        )
+        if self.changes.apply:
+            self.api.s3_call(
+                "put_bucket_cors",
+                "s3:PutBucketCORS",
+                self.bucket,
+                Bucket=self.bucket,
+                CORSConfiguration={"CORSRules": rules},
+            )
+
+    def _lookup_queue(self):
+        resp = self.api.sqs_call("get_queue_url", "sqs:GetQueueUrl", self.queue, missing=NO_QUEUE, QueueName=self.queue)
+        if not resp:
+            return False
+        self.queue_url = resp["QueueUrl"]
+        attrs = self.api.sqs_call(
+            "get_queue_attributes",
+            "sqs:GetQueueAttributes",
+            self.queue,
+            QueueUrl=self.queue_url,
+            AttributeNames=["QueueArn", "Policy"],
+        )["Attributes"]
+        self.queue_arn = attrs["QueueArn"]
+        return attrs
+
+    def _placeholder_queue_arn(self):
+        return "arn:aws:sqs:%s:<account>:%s" % (self.region, self.queue)
+
+    def _ensure_queue(self):
+        attrs = self._lookup_queue()
+        if attrs is False:
+            self.changes.record("create SQS queue %s" % self.queue, "queue", None, self.queue)
+            if not self.changes.apply:
+                self.queue_arn = self._placeholder_queue_arn()
+                self.changes.record(
+                    "allow sqs:SendMessage on queue %s from %s only" % (self.queue, bucket_arn(self.bucket)),
+                    "queue_policy",
+                    None,
+                    build_queue_policy(None, self.queue_arn, bucket_arn(self.bucket)),
+                )
+                return False
+            self.api.sqs_call("create_queue", "sqs:CreateQueue", self.queue, QueueName=self.queue)
+            attrs = self._lookup_queue()
+            attrs.pop("Policy", None)
+        current = json.loads(attrs["Policy"]) if attrs.get("Policy") else None
+        desired = build_queue_policy(current, self.queue_arn, bucket_arn(self.bucket))
+        if current is not None and normalize(current) == normalize(desired):
+            return True
+        self.changes.record(
+            "allow sqs:SendMessage on queue %s from %s only" % (self.queue, bucket_arn(self.bucket)),
+            "queue_policy",
+            current,
+            desired,
+        )
+        if self.changes.apply:
+            self.api.sqs_call(
+                "set_queue_attributes",
+                "sqs:SetQueueAttributes",
+                self.queue,
+                QueueUrl=self.queue_url,
+                Attributes={"Policy": json.dumps(desired)},
+            )
+        return True
+
+    def _ensure_notification(self, bucket_exists, queue_exists):
+        current = {}
+        if bucket_exists:
+            current = _clean_notification(
+                self.api.s3_call(
+                    "get_bucket_notification_configuration", "s3:GetBucketNotification", self.bucket, Bucket=self.bucket
+                )
+            )
+        if queue_exists and notification_is_current(current, self.queue_arn):
+            return
+        desired = merge_notification(current, self.queue_arn)
+        self.changes.record(
+            "send s3:ObjectCreated:* events of bucket %s to queue %s (other notifications kept)"
+            % (self.bucket, self.queue),
+            "notification",
+            current,
+            desired,
+        )
+        if not self.changes.apply:
+            return
+        try:
+            self.api.s3_call(
+                "put_bucket_notification_configuration",
+                "s3:PutBucketNotification",
+                self.bucket,
+                Bucket=self.bucket,
+                NotificationConfiguration=desired,
+            )
+        except FileStorageError as exc:
+            if not is_error_code(exc.__cause__, ("InvalidArgument",)):
+                raise
+            raise self._explain_notification_error(exc) from exc.__cause__
+
+    def _explain_notification_error(self, exc):
+        """S3 answers InvalidArgument both for an overlapping entry and for a queue it may not send to."""
+        text = exc.__cause__.response.get("Error", {}).get("Message", "")
+        if "overlap" in text.lower():
+            return FileStorageError(
+                "bucket %s already sends object-created events elsewhere with an overlapping filter; S3 allows "
+                "one destination per event and prefix (%s)" % (self.bucket, text)
+            )
+        return FileStorageError(
+            "S3 refused queue %s as a notification destination: its policy must allow sqs:SendMessage from %s "
+            "(%s)" % (self.queue, bucket_arn(self.bucket), text)
+        )
+
+    # absent -------------------------------------------------------------------------------------
+    def absent(self, force=False):
+        attrs = self._lookup_queue()
+        exists = self._bucket_exists()
+        bucket_deleted = False
+        if exists:
+            current = _clean_notification(
+                self.api.s3_call(
+                    "get_bucket_notification_configuration", "s3:GetBucketNotification", self.bucket, Bucket=self.bucket
+                )
+            )
+            remaining = remove_notification(current, self.queue_arn)
+            if remaining != current:
+                self.changes.record(
+                    "remove the notification to queue %s from bucket %s" % (self.queue, self.bucket),
+                    "notification",
+                    current,
+                    remaining,
+                )
+                if self.changes.apply:
+                    self.api.s3_call(
+                        "put_bucket_notification_configuration",
+                        "s3:PutBucketNotification",
+                        self.bucket,
+                        Bucket=self.bucket,
+                        NotificationConfiguration=remaining,
+                    )
+            bucket_deleted = self._delete_bucket(force)
+            if not bucket_deleted:
+                self._remove_cors()
+        if attrs is not False:
+            self.changes.record("delete SQS queue %s" % self.queue, "queue", self.queue, None)
+            if self.changes.apply:
+                self.api.sqs_call(
+                    "delete_queue", "sqs:DeleteQueue", self.queue, missing=NO_QUEUE, QueueUrl=self.queue_url
+                )
+
+    def _remove_cors(self):
+        current = self._current_cors(True)
+        origin = s3_cors_rule(self.host)["AllowedOrigins"][0] if self.host else None
+        remaining = [r for r in current if not _cors_is_ours(r, origin)]
+        if remaining == current:
+            return
+        self.changes.record("remove the W&B CORS rule from bucket %s" % self.bucket, "cors", current, remaining)
+        if not self.changes.apply:
+            return
+        if remaining:
+            self.api.s3_call(
+                "put_bucket_cors",
+                "s3:PutBucketCORS",
+                self.bucket,
+                Bucket=self.bucket,
+                CORSConfiguration={"CORSRules": remaining},
+            )
+        else:
+            self.api.s3_call("delete_bucket_cors", "s3:PutBucketCORS", self.bucket, Bucket=self.bucket)
+
+    def _list_keys(self, limit=1000):
+        """Up to `limit` object versions and delete markers: deleting them all empties a versioned bucket too."""
+        resp = self.api.s3_call(
+            "list_object_versions", "s3:ListBucketVersions", self.bucket, Bucket=self.bucket, MaxKeys=limit
+        )
+        return [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in (resp.get("Versions") or []) + (resp.get("DeleteMarkers") or [])
+        ]
+
+    def _delete_bucket(self, force):
+        items = self._list_keys()
+        if items and not force:
+            self.changes.warn(
+                "bucket %s is not empty: kept (with its CORS rule removed); set force: true to delete it and "
+                "every object in it" % self.bucket
+            )
+            return False
+        if items:
+            self.changes.record(
+                "delete every object in bucket %s (force)" % self.bucket, "objects", "%d+ objects" % len(items), None
+            )
+            while items and self.changes.apply:
+                self.api.s3_call(
+                    "delete_objects",
+                    "s3:DeleteObject",
+                    self.bucket,
+                    Bucket=self.bucket,
+                    Delete={"Objects": items, "Quiet": True},
+                )
+                items = self._list_keys()
+        self.changes.record("delete bucket %s" % self.bucket, "bucket", self.bucket, None)
+        if self.changes.apply:
+            self.api.s3_call("delete_bucket", "s3:DeleteBucket", self.bucket, Bucket=self.bucket)
+        return True
+
+    # verify -------------------------------------------------------------------------------------
+    def verify(self, timeout=60):
+        if not HAS_REQUESTS:
+            raise FileStorageError("verify needs the Python library requests")
+        if self.queue_url is None:
+            self._lookup_queue()
+        key = "%s%s" % (PROBE_PREFIX, uuid.uuid4().hex)
+        body = b"wandb_local.fleet file_storage probe"
+        origin = s3_cors_rule(self.host)["AllowedOrigins"][0]
+        state = {}
+
+        def put_probe():
+            self.api.s3_call(
+                "put_object",
+                "s3:PutObject",
+                self.bucket,
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="text/plain",
+            )
+            state["put"] = True
+            return "wrote s3://%s/%s" % (self.bucket, key)
+
+        def notification():
+            if self.queue_url is None:
+                raise FileStorageError("queue %s does not exist" % self.queue)
+            found = wait_until(lambda: self._receive_probe(key), timeout, interval=0)
+            if not found:
+                raise FileStorageError(
+                    "no s3:ObjectCreated message for %s reached queue %s within %ss: check that the queue policy "
+                    "allows sqs:SendMessage from %s and that the bucket notification targets the queue"
+                    % (key, self.queue, timeout, bucket_arn(self.bucket))
+                )
+            return "queue %s received %s for the probe" % (self.queue, found)
+
+        def cors():
+            # The browser preflights the upload of a new object, so ask about a key that does not exist.
+            url = self.api.s3.generate_presigned_url(
+                "put_object", Params={"Bucket": self.bucket, "Key": key + "-upload"}, ExpiresIn=300
+            )
+            return check_preflight(requests.request, url.split("?", 1)[0], origin, "PUT")
+
+        def presigned():
+            url = self.api.s3.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=300
+            )
+            resp = requests.get(url, timeout=30)
+            if resp.status_code != 200 or resp.content != body:
+                raise FileStorageError("GET of a pre-signed URL for the probe answered HTTP %s" % resp.status_code)
+            return "pre-signed GET returned the probe (HTTP 200)"
+
+        def delete_probe():
+            if not state.get("put"):
+                return ("skipped", "no probe was written")
+            self.api.s3_call("delete_object", "s3:DeleteObject", self.bucket, Bucket=self.bucket, Key=key)
+            return "deleted the probe"
+
+        return run_verify(
+            [
+                ("put-probe", put_probe),
+                ("notification", notification),
+                ("cors", cors),
+                ("presigned-url", presigned),
+                ("delete-probe", delete_probe),
+            ]
+        )
+
+    def _receive_probe(self, key):
+        # A short visibility timeout hands back at once any message that is not ours, so a W&B
+        # server reading the same queue loses nothing.
+        resp = self.api.sqs_call(
+            "receive_message",
+            "sqs:ReceiveMessage",
+            self.queue,
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=2,
+            VisibilityTimeout=1,
+        )
+        for message in resp.get("Messages") or []:
+            event = probe_event(message.get("Body"), key)
+            if event:
+                self.api.sqs_call(
+                    "delete_message",
+                    "sqs:DeleteMessage",
+                    self.queue,
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                )
+                return event
+        return None
+
+    def outputs(self):
+        return outputs(self.bucket, self.queue, self.region, self.kms_key_id)
+
+
+def probe_event(body, key):
+    """The event name when an SQS message body is an S3 ObjectCreated event for `key`."""
+    try:
+        data = json.loads(body or "")
+    except ValueError:
+        return None
+    for record in data.get("Records") or []:
+        obj = (record.get("s3") or {}).get("object") or {}
+        # S3 URL-encodes the key in events (a space becomes '+').
+        if unquote_plus(obj.get("key") or "") == key and str(record.get("eventName", "")).startswith("ObjectCreated"):
+            return record["eventName"]
+    return None
