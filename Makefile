@@ -5,6 +5,8 @@
 #   make molecule SCENARIO=x   one Molecule scenario (test sequence)
 #   make lab                   prepare the Docker test lab only (tests/lab/setup)
 #   make build                 build the collection tarball
+#   make demo [DEMO=fleet]     a working deployment in lab hosts (all-in-one by default)
+#   make demo-down [DEMO=...]  remove it
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -25,7 +27,7 @@ STAGE := tests/stage
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?=
 
-.PHONY: help test deps collection-tree lab lint sanity unit integration molecule build demo clean
+.PHONY: help test deps collection-tree lab lint sanity unit integration molecule build demo demo-down clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -95,6 +97,13 @@ build: deps
 	@mkdir -p build/dist
 	ansible-galaxy collection build --force --output-path build/dist
 	python tests/check_artifact.py build/dist/wandb_local-fleet-$$(sed -n 's/^version: //p' galaxy.yml).tar.gz
+
+DEMO ?= all-in-one
+demo: deps lab
+	tests/lab/demo up $(DEMO)
+
+demo-down: deps
+	tests/lab/demo down $(DEMO)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
