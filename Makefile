@@ -103,6 +103,8 @@ build: deps
 	python tests/check_artifact.py build/dist/wandb_local-fleet-$$(sed -n 's/^version: //p' galaxy.yml).tar.gz
 
 DEMO ?= all-in-one
+# WANDB_IMAGE=wandb/local:<tag> makes the demo deploy the real server from its registry.
+export WANDB_IMAGE
 demo: deps lab
 	tests/lab/demo up $(DEMO)
 
