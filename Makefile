@@ -68,6 +68,7 @@ lint: deps
 	ruff format --check . 
 	ansible-lint --offline
 	python tests/check_argument_specs.py
+	antsibull-changelog lint
 	cd tests/standin && go vet ./...
 
 sanity: deps
