@@ -64,8 +64,8 @@ lab:
 
 lint: deps
 	yamllint --strict .
-	ruff check . 
-	ruff format --check . 
+	ruff check .
+	ruff format --check .
 	ansible-lint --offline
 	python tests/check_argument_specs.py
 	antsibull-changelog lint
