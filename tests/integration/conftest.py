@@ -81,7 +81,7 @@ def moto(log_dir):
 def minio(log_dir, tmp_path_factory):
     user, password = "wandbfleetroot", "root-secret-" + base64.b16encode(os.urandom(6)).decode().lower()
     proc, url = _require(emulators.start_minio, log_dir, tmp_path_factory.mktemp("minio-data"), user, password)
-    _, mc = emulators.minio_binaries()
+    mc = emulators.minio_binaries()[1]
     yield {"endpoint": url, "user": user, "password": password, "mc": mc}
     proc.stop()
 

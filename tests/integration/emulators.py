@@ -120,7 +120,7 @@ def minio_binaries():
 
 
 def start_minio(log_dir, data_dir, root_user, root_password):
-    minio, _ = minio_binaries()
+    minio = minio_binaries()[0]
     port, console = free_port(), free_port()
     env = {"MINIO_ROOT_USER": root_user, "MINIO_ROOT_PASSWORD": root_password, "MINIO_BROWSER": "off"}
     proc = Process(

@@ -332,7 +332,7 @@ class AzureFake:
         target = self._target(resource)
         if target is None:
             return {}
-        cfg, account, container, prefix, _ = target
+        cfg, account, container, prefix, _queue_name = target
         client = BlobServiceClient(cfg["blob"], credential={"account_name": account, "account_key": cfg["key"]})
         try:
             return {
@@ -346,7 +346,7 @@ class AzureFake:
         target = self._target(entry["resource"])
         if target is None:
             return
-        cfg, account, container, _, queue_name = target
+        cfg, account, container, _prefix, queue_name = target
         current = self._blobs(entry["resource"])
         if entry["seen"] is None:
             entry["seen"] = current

@@ -163,7 +163,7 @@ def test_complete_setup_changes_nothing():
     storage = make(dict(BASE))
     storage.present()
     assert storage.changes.actions == []
-    assert all(m == "GET" for m, _, _ in storage.api.storage_http.calls)
+    assert all(call[0] == "GET" for call in storage.api.storage_http.calls)
 
 
 @pytest.mark.parametrize(
@@ -210,7 +210,7 @@ def test_notification_insert_denied_and_stale_configs_replaced():
         match=re.escape("missing permission storage.buckets.update on resource projects/_/buckets/bkt"),
     ):
         storage.present()
-    calls = [(m, u.split("https://storage")[-1]) for m, u, _ in storage.api.storage_http.calls if m != "GET"]
+    calls = [(m, u.split("https://storage")[-1]) for m, u, _body in storage.api.storage_http.calls if m != "GET"]
     assert calls == [
         ("DELETE", "/storage/v1/b/bkt/notificationConfigs/7"),
         ("POST", "/storage/v1/b/bkt/notificationConfigs"),
@@ -250,7 +250,7 @@ def test_check_mode_on_nothing():
         "grant",
         "create",
     ]
-    assert all(m == "GET" for m, _, _ in storage.api.storage_http.calls)
+    assert all(call[0] == "GET" for call in storage.api.storage_http.calls)
 
 
 def test_credentials_must_be_json():

@@ -244,7 +244,7 @@ def test_s3_access_denied_names_permission_and_bucket(failing, permission):
     answers["get_bucket_cors"] = client_error("NoSuchCORSConfiguration", "GetBucketCors", 404)
     answers["get_bucket_notification_configuration"] = {}
     answers[failing] = client_error("AccessDenied", failing)
-    st_, _, _ = storage(answers)
+    st_ = storage(answers)[0]
     with pytest.raises(PermissionDeniedError) as exc:
         st_.present()
     assert exc.value.msg.startswith("missing permission %s on resource arn:aws:s3:::b" % permission)
@@ -264,7 +264,7 @@ def test_sqs_access_denied_names_permission_and_queue(failing, permission):
         "get_queue_attributes": {"Attributes": {"QueueArn": QUEUE_ARN}},
     }
     sqs_answers[failing] = client_error("AccessDenied", failing)
-    st_, _, _ = storage(dict(EXISTING_BUCKET), sqs_answers)
+    st_ = storage(dict(EXISTING_BUCKET), sqs_answers)[0]
     with pytest.raises(PermissionDeniedError) as exc:
         st_.present()
     assert exc.value.msg.startswith("missing permission %s on resource sqs queue q" % permission)
@@ -275,7 +275,7 @@ def test_create_queue_denied():
         "get_queue_url": client_error("AWS.SimpleQueueService.NonExistentQueue", "GetQueueUrl", 400),
         "create_queue": client_error("AccessDenied", "CreateQueue"),
     }
-    st_, _, _ = storage(dict(EXISTING_BUCKET), sqs_answers)
+    st_ = storage(dict(EXISTING_BUCKET), sqs_answers)[0]
     with pytest.raises(PermissionDeniedError, match="missing permission sqs:CreateQueue on resource sqs queue q"):
         st_.present()
 
@@ -285,7 +285,7 @@ def test_create_bucket_denied_and_region_constraint():
         "head_bucket": client_error("404", "HeadBucket", 404),
         "create_bucket": client_error("AccessDenied", "CreateBucket"),
     }
-    st_, s3, _ = storage(answers)
+    st_, s3 = storage(answers)[:2]
     with pytest.raises(PermissionDeniedError, match="missing permission s3:CreateBucket on resource arn:aws:s3:::b"):
         st_.present()
     assert s3.calls[-1] == (
@@ -295,7 +295,7 @@ def test_create_bucket_denied_and_region_constraint():
 
 
 def test_bucket_of_another_account():
-    st_, _, _ = storage({"head_bucket": client_error("403", "HeadBucket", 403)})
+    st_ = storage({"head_bucket": client_error("403", "HeadBucket", 403)})[0]
     with pytest.raises(FileStorageError, match="belongs to another account, or the caller lacks s3:ListBucket"):
         st_.present()
 
@@ -306,7 +306,7 @@ def test_kms_encryption_denied_names_put_encryption_configuration():
         "ServerSideEncryptionConfigurationNotFoundError", "GetBucketEncryption", 404
     )
     answers["put_bucket_encryption"] = client_error("AccessDenied", "PutBucketEncryption")
-    st_, _, _ = storage(answers, kms_key_id="arn:aws:kms:eu-west-1:1:key/k")
+    st_ = storage(answers, kms_key_id="arn:aws:kms:eu-west-1:1:key/k")[0]
     with pytest.raises(PermissionDeniedError, match="missing permission s3:PutEncryptionConfiguration"):
         st_.present()
     assert "set default encryption of bucket b to KMS key arn:aws:kms:eu-west-1:1:key/k" in st_.changes.actions
@@ -321,7 +321,7 @@ def test_destination_validation_failure_points_at_the_queue_policy():
         400,
         "Unable to validate the following destination configurations",
     )
-    st_, _, _ = storage(answers)
+    st_ = storage(answers)[0]
     with pytest.raises(FileStorageError) as exc:
         st_.present()
     assert "its policy must allow sqs:SendMessage from arn:aws:s3:::b" in exc.value.msg
@@ -336,13 +336,13 @@ def test_overlapping_notification_is_explained():
         400,
         "Configurations overlap. Configurations on the same bucket cannot share a common event type.",
     )
-    st_, _, _ = storage(answers)
+    st_ = storage(answers)[0]
     with pytest.raises(FileStorageError, match="overlapping filter"):
         st_.present()
 
 
 def test_connection_errors_are_reported_with_the_call():
-    st_, _, _ = storage({"head_bucket": EndpointConnectionError(endpoint_url="http://nowhere")})
+    st_ = storage({"head_bucket": EndpointConnectionError(endpoint_url="http://nowhere")})[0]
     with pytest.raises(FileStorageError, match="head_bucket on arn:aws:s3:::b failed: Could not connect"):
         st_.present()
 
@@ -389,7 +389,7 @@ def test_absent_keeps_a_non_empty_bucket_and_empties_it_with_force():
 
     listings = iter([answers["list_object_versions"], {}])
     answers["list_object_versions"] = lambda **kw: next(listings)
-    st_, s3, _ = storage(answers)
+    st_, s3 = storage(answers)[:2]
     st_.absent(force=True)
     deleted = [c[1]["Delete"]["Objects"] for c in s3.calls if c[0] == "delete_objects"]
     assert deleted == [[{"Key": "k", "VersionId": "v1"}, {"Key": "k", "VersionId": "v2"}]]
@@ -398,7 +398,7 @@ def test_absent_keeps_a_non_empty_bucket_and_empties_it_with_force():
 
 def test_absent_on_an_empty_bucket_deletes_it_without_force():
     answers = {"head_bucket": {}, "get_bucket_notification_configuration": {}, "list_object_versions": {}}
-    st_, s3, _ = storage(answers)
+    st_, s3 = storage(answers)[:2]
     st_.absent(force=False)
     assert st_.changes.warnings == []
     assert s3.calls[-1] == ("delete_bucket", {"Bucket": "b"})
