@@ -22,13 +22,14 @@ def test_ready_through_the_proxy_with_every_tier(host):
     }
 
 
-def test_server_uses_tls_to_mysql_and_redis(host):
+def test_server_uses_tls_to_every_tier(host):
     app = host.get_host("ansible://fleet-app1")
     lines = app.file("/etc/wandb/wandb.env").content_string.splitlines()
     env = dict(line.split("=", 1) for line in lines if "=" in line)
     assert "tls=custom" in env["MYSQL"]
     assert "ssl-ca=" in env["MYSQL"]
     assert "tls=true" in env["REDIS"]
+    assert "tls=true" in env["BUCKET"]
     assert app.file("/etc/wandb/certs/ca.crt").exists
 
 
