@@ -83,6 +83,7 @@ sanity: deps
 	@# unreachable here; tests/sanity/get-pip-offline.py does the same from PyPI.
 	@install -D -m 0644 tests/sanity/get-pip-offline.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
 	cd $(SANITY_DIR) && ansible-test sanity --venv --python 3.11 --color no
+	tests/compile-targets
 
 unit: deps
 	pytest -q tests/unit
