@@ -10,6 +10,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import testinfra
+
 RECAP_LINE = re.compile(
     r"^(?P<host>\S+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
     r"\s+failed=(?P<failed>\d+)",
@@ -45,3 +47,8 @@ def run_playbook(playbook="converge.yml", *args, extra_vars=None):
         changed={m["host"]: int(m["changed"]) for m in recap},
         failed={m["host"]: int(m["failed"]) for m in recap},
     )
+
+
+def lab_host(name):
+    """A testinfra host of this scenario by inventory name, for tests that look at several hosts."""
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")

@@ -10,10 +10,15 @@ CA = "/etc/nginx/wandb-tls/ca.crt"
 BASE = "https://all-in-one"
 
 
-def test_ready_through_the_proxy(host):
+def test_ready_through_the_proxy_with_every_tier(host):
     body = json.loads(host.check_output(f"curl -sS --fail-with-body --cacert {CA} {BASE}/ready"))
-    assert body["status"] == "ready"
+    assert body["status"] == "ready", body
     assert body["version"] == "0.1.0"
+    assert {name: body["checks"].get(name) for name in ("mysql", "bucket", "redis")} == {
+        "mysql": "ok",
+        "bucket": "ok",
+        "redis": "ok",
+    }
 
 
 def test_http_redirects_to_https(host):

@@ -3,7 +3,7 @@ ready but not serving."""
 
 import json
 
-from lab_playbook import run_playbook
+from lab_playbook import lab_host, run_playbook
 
 # Each test looks at the hosts it needs; run it once.
 testinfra_hosts = ["ansible://fleet-proxy"]
@@ -12,7 +12,7 @@ CA = "/etc/nginx/wandb-tls/ca.crt"
 
 
 def test_ready_through_the_proxy_with_every_tier(host):
-    proxy = host.get_host("ansible://fleet-proxy")
+    proxy = lab_host("fleet-proxy")
     body = json.loads(proxy.check_output(f"curl -sS --fail-with-body --cacert {CA} https://fleet-proxy/ready"))
     assert body["status"] == "ready", body
     assert {name: body["checks"][name] for name in ("mysql", "bucket", "redis")} == {
@@ -23,7 +23,7 @@ def test_ready_through_the_proxy_with_every_tier(host):
 
 
 def test_server_uses_tls_to_every_tier(host):
-    app = host.get_host("ansible://fleet-app1")
+    app = lab_host("fleet-app1")
     lines = app.file("/etc/wandb/wandb.env").content_string.splitlines()
     env = dict(line.split("=", 1) for line in lines if "=" in line)
     assert "tls=custom" in env["MYSQL"]
@@ -34,8 +34,8 @@ def test_server_uses_tls_to_every_tier(host):
 
 
 def test_standby_has_the_image_and_configuration_but_does_not_serve(host):
-    active = host.get_host("ansible://fleet-app1")
-    standby = host.get_host("ansible://fleet-app2")
+    active = lab_host("fleet-app1")
+    standby = lab_host("fleet-app2")
     (container,) = json.loads(standby.check_output("docker inspect wandb-local"))
     assert container["State"]["Running"] is False
     (active_container,) = json.loads(active.check_output("docker inspect wandb-local"))
@@ -44,14 +44,14 @@ def test_standby_has_the_image_and_configuration_but_does_not_serve(host):
 
 
 def test_proxy_has_the_standby_as_backup(host):
-    proxy = host.get_host("ansible://fleet-proxy")
+    proxy = lab_host("fleet-proxy")
     site = proxy.file("/etc/nginx/conf.d/wandb.conf").content_string
     assert "server fleet-app1:8080 max_fails" in site
     assert "server fleet-app2:8080 backup" in site
 
 
 def test_a_second_active_server_is_refused_before_anything_changes(host):
-    standby = host.get_host("ansible://fleet-app2")
+    standby = lab_host("fleet-app2")
     before = standby.file("/etc/wandb/wandb.env").checksum
     run = run_playbook("converge.yml", "--limit", "wandb_server", extra_vars={"wandb_server_standby": False})
     assert run.returncode != 0
