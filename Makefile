@@ -3,6 +3,7 @@
 #   make test                  everything, in order, with each stage's duration (what CI runs)
 #   make lint | sanity | unit | integration | molecule    one stage
 #   make molecule SCENARIO=x   one Molecule scenario (test sequence)
+#   make molecule MOLECULE_JOBS=1   all scenarios one at a time (default: two side by side)
 #   make lab                   prepare the Docker test lab only (tests/lab/setup)
 #   make build                 build the collection tarball
 #   make demo [DEMO=fleet]     a working deployment in lab hosts (all-in-one by default)
@@ -26,6 +27,7 @@ export MOLECULE_NO_LOG ?= false
 STAGE := tests/stage
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?=
+export MOLECULE_JOBS ?= 2
 
 .PHONY: help test deps collection-tree lab lint sanity unit integration molecule build demo demo-down clean
 
@@ -96,7 +98,7 @@ molecule: deps
 ifneq ($(SCENARIO),)
 	molecule test -s $(SCENARIO)
 else
-	@for s in $(SCENARIOS); do $(STAGE) "molecule $$s" molecule test -s $$s; done
+	tests/run-scenarios $(SCENARIOS)
 endif
 
 build: deps
