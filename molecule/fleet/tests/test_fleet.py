@@ -52,10 +52,10 @@ def test_proxy_has_the_standby_as_backup(host):
 
 def test_a_second_active_server_is_refused_before_anything_changes(host):
     standby = lab_host("fleet-app2")
-    before = standby.file("/etc/wandb/wandb.env").checksum
+    before = standby.file("/etc/wandb/wandb.env").sha256sum
     run = run_playbook("converge.yml", "--limit", "wandb_server", extra_vars={"wandb_server_standby": False})
     assert run.returncode != 0
     assert "Exactly one host of group 'wandb_server' may be active" in run.output
-    assert standby.file("/etc/wandb/wandb.env").checksum == before
+    assert standby.file("/etc/wandb/wandb.env").sha256sum == before
     (container,) = json.loads(standby.check_output("docker inspect wandb-local"))
     assert container["State"]["Running"] is False
