@@ -416,13 +416,7 @@ class AzureStorage(object):
     def _ensure_data_plane(self, record=True):
         apply = self.changes.apply
         container = self.api.blob.get_container_client(self.container)
-        props = self._data(
-            container.get_container_properties,
-            "read container",
-            "Microsoft.Storage/storageAccounts/blobServices/containers/read",
-            self._container_id(),
-            missing=True,
-        )
+        props = self._container_properties(container)
         if props is None:
             if record:
                 self.changes.record(
@@ -616,15 +610,19 @@ class AzureStorage(object):
         if container_gone and self.location:
             self._delete_account_if_empty()
 
-    def _delete_container(self, force):
-        container = self.api.blob.get_container_client(self.container)
-        props = self._data(
+    def _container_properties(self, container):
+        """The container's properties, or None when it does not exist."""
+        return self._data(
             container.get_container_properties,
             "read container",
             "Microsoft.Storage/storageAccounts/blobServices/containers/read",
             self._container_id(),
             missing=True,
         )
+
+    def _delete_container(self, force):
+        container = self.api.blob.get_container_client(self.container)
+        props = self._container_properties(container)
         if props is None:
             return True
         blobs = self._data(
