@@ -36,8 +36,15 @@ def run_playbook(playbook="converge.yml", *args, extra_vars=None):
     command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / playbook), *args]
     if extra_vars:
         command += ["--extra-vars", json.dumps(extra_vars)]
-    # Plain output, whatever the caller's terminal settings: the recap is parsed below.
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "false"}
+    # Plain output, whatever the caller's terminal settings: the recap is parsed below, and results
+    # as one-line JSON keep messages searchable (YAML wraps long ones and doubles their quotes).
+    env = {
+        **os.environ,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "false",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+    }
     run = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     output = run.stdout + run.stderr
     recap = list(RECAP_LINE.finditer(output))

@@ -59,3 +59,13 @@ def test_a_second_active_server_is_refused_before_anything_changes(host):
     assert standby.file("/etc/wandb/wandb.env").sha256sum == before
     (container,) = json.loads(standby.check_output("docker inspect wandb-local"))
     assert container["State"]["Running"] is False
+
+
+def test_a_server_only_run_says_the_data_tier_must_run_too(host):
+    active = lab_host("fleet-app1")
+    before = active.file("/etc/wandb/wandb.env").sha256sum
+    run = run_playbook("converge.yml", "--limit", "wandb_server")
+    assert run.returncode != 0
+    assert "wandb_mysql:fleet-mysql, wandb_redis:fleet-redis, wandb_minio:fleet-minio did not run" in run.output
+    assert "--limit 'wandb_server,wandb_mysql,wandb_redis,wandb_minio'" in run.output
+    assert active.file("/etc/wandb/wandb.env").sha256sum == before
