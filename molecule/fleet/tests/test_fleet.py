@@ -3,12 +3,25 @@ ready but not serving."""
 
 import json
 
+import pytest
 from lab_playbook import lab_host, run_playbook
+from proxy_contract import (  # noqa: F401 (imported tests run here, against HAProxy)
+    ProxySite,
+    test_http_redirects_to_https,
+    test_large_upload_passes_the_proxy,
+    test_proxy_sets_forwarding_headers_and_hsts,
+    test_websocket_upgrade_passes_the_proxy,
+)
 
 # Each test looks at the hosts it needs; run it once.
 testinfra_hosts = ["ansible://fleet-proxy"]
 
-CA = "/etc/nginx/wandb-tls/ca.crt"
+CA = "/etc/haproxy/wandb-tls/ca.crt"
+
+
+@pytest.fixture
+def proxy_site():
+    return ProxySite(lab_host("fleet-proxy"), "fleet-proxy", CA)
 
 
 def test_ready_through_the_proxy_with_every_tier(host):
@@ -45,9 +58,18 @@ def test_standby_has_the_image_and_configuration_but_does_not_serve(host):
 
 def test_proxy_has_the_standby_as_backup(host):
     proxy = lab_host("fleet-proxy")
-    site = proxy.file("/etc/nginx/conf.d/wandb.conf").content_string
-    assert "server fleet-app1:8080 max_fails" in site
-    assert "server fleet-app2:8080 backup" in site
+    config = proxy.file("/etc/haproxy/haproxy.cfg").content_string
+    assert "server wandb1 fleet-app1:8080\n" in config
+    assert "server wandb2 fleet-app2:8080 backup\n" in config
+    # HAProxy's own view through its stats socket: the active server is up, the stopped standby down.
+    stats = proxy.check_output(
+        'python3 -c \'import socket; s = socket.socket(socket.AF_UNIX); s.connect("/var/lib/haproxy/admin.sock"); '
+        's.sendall(b"show stat\\n"); print(s.makefile().read())\''
+    )
+    header, *rows = [line.split(",") for line in stats.lstrip("# ").splitlines() if line]
+    status = {row[header.index("svname")]: row[header.index("status")] for row in rows if row[0] == "wandb_server"}
+    assert status["wandb1"] == "UP", stats
+    assert status["wandb2"].startswith("DOWN"), stats
 
 
 def test_a_second_active_server_is_refused_before_anything_changes(host):
