@@ -2,20 +2,22 @@
 
 import json
 
+import proxy_contract
 import pytest
 from lab_playbook import run_playbook
-from proxy_contract import (  # noqa: F401 (imported tests run here, against nginx)
-    ProxySite,
-    test_http_redirects_to_https,
-    test_large_upload_passes_the_proxy,
-    test_proxy_sets_forwarding_headers_and_hsts,
-    test_websocket_upgrade_passes_the_proxy,
-)
+from proxy_contract import ProxySite
 
 testinfra_hosts = ["ansible://all-in-one"]
 
 CA = "/etc/nginx/wandb-tls/ca.crt"
 BASE = "https://all-in-one"
+
+
+# The shared proxy checks, run here against nginx.
+test_http_redirects_to_https = proxy_contract.test_http_redirects_to_https
+test_proxy_sets_forwarding_headers_and_hsts = proxy_contract.test_proxy_sets_forwarding_headers_and_hsts
+test_websocket_upgrade_passes_the_proxy = proxy_contract.test_websocket_upgrade_passes_the_proxy
+test_large_upload_passes_the_proxy = proxy_contract.test_large_upload_passes_the_proxy
 
 
 @pytest.fixture

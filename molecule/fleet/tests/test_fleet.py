@@ -3,20 +3,22 @@ ready but not serving."""
 
 import json
 
+import proxy_contract
 import pytest
 from lab_playbook import lab_host, run_playbook
-from proxy_contract import (  # noqa: F401 (imported tests run here, against HAProxy)
-    ProxySite,
-    test_http_redirects_to_https,
-    test_large_upload_passes_the_proxy,
-    test_proxy_sets_forwarding_headers_and_hsts,
-    test_websocket_upgrade_passes_the_proxy,
-)
+from proxy_contract import ProxySite
 
 # Each test looks at the hosts it needs; run it once.
 testinfra_hosts = ["ansible://fleet-proxy"]
 
 CA = "/etc/haproxy/wandb-tls/ca.crt"
+
+
+# The shared proxy checks, run here against HAProxy.
+test_http_redirects_to_https = proxy_contract.test_http_redirects_to_https
+test_proxy_sets_forwarding_headers_and_hsts = proxy_contract.test_proxy_sets_forwarding_headers_and_hsts
+test_websocket_upgrade_passes_the_proxy = proxy_contract.test_websocket_upgrade_passes_the_proxy
+test_large_upload_passes_the_proxy = proxy_contract.test_large_upload_passes_the_proxy
 
 
 @pytest.fixture
