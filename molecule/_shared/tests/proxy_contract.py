@@ -1,9 +1,11 @@
 """What W&B needs from its TLS proxy, checked the same way for nginx and HAProxy.
 
-A scenario imports the tests it wants and defines a `proxy_site` fixture naming the host the
-requests are made from (the proxy itself), the name the certificate carries and its CA file:
+A scenario takes the tests it wants (by assignment: ansible-test's pylint refuses unused
+imports) and defines a `proxy_site` fixture naming the host the requests are made from (the
+proxy itself), the name the certificate carries and its CA file:
 
-    from proxy_contract import ProxySite, test_http_redirects_to_https
+    import proxy_contract
+    test_http_redirects_to_https = proxy_contract.test_http_redirects_to_https
 
     @pytest.fixture
     def proxy_site(host):
@@ -23,6 +25,19 @@ class ProxySite:
     @property
     def base(self):
         return f"https://{self.name}"
+
+
+def test_ready_through_the_proxy_with_every_tier(proxy_site):
+    body = json.loads(
+        proxy_site.host.check_output(f"curl -sS --fail-with-body --cacert {proxy_site.ca} {proxy_site.base}/ready")
+    )
+    assert body["status"] == "ready", body
+    assert body["version"] == "0.1.0"
+    assert {name: body["checks"].get(name) for name in ("mysql", "bucket", "redis")} == {
+        "mysql": "ok",
+        "bucket": "ok",
+        "redis": "ok",
+    }
 
 
 def test_http_redirects_to_https(proxy_site):

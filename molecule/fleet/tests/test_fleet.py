@@ -15,6 +15,7 @@ CA = "/etc/haproxy/wandb-tls/ca.crt"
 
 
 # The shared proxy checks, run here against HAProxy.
+test_ready_through_the_proxy_with_every_tier = proxy_contract.test_ready_through_the_proxy_with_every_tier
 test_http_redirects_to_https = proxy_contract.test_http_redirects_to_https
 test_proxy_sets_forwarding_headers_and_hsts = proxy_contract.test_proxy_sets_forwarding_headers_and_hsts
 test_websocket_upgrade_passes_the_proxy = proxy_contract.test_websocket_upgrade_passes_the_proxy
@@ -24,17 +25,6 @@ test_large_upload_passes_the_proxy = proxy_contract.test_large_upload_passes_the
 @pytest.fixture
 def proxy_site():
     return ProxySite(lab_host("fleet-proxy"), "fleet-proxy", CA)
-
-
-def test_ready_through_the_proxy_with_every_tier(host):
-    proxy = lab_host("fleet-proxy")
-    body = json.loads(proxy.check_output(f"curl -sS --fail-with-body --cacert {CA} https://fleet-proxy/ready"))
-    assert body["status"] == "ready", body
-    assert {name: body["checks"][name] for name in ("mysql", "bucket", "redis")} == {
-        "mysql": "ok",
-        "bucket": "ok",
-        "redis": "ok",
-    }
 
 
 def test_server_uses_tls_to_every_tier(host):
