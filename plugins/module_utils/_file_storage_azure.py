@@ -26,7 +26,7 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_co
     check_preflight,
     cors_rule,
     normalize,
-    run_verify,
+    verify_probe,
     wait_until,
 )
 
@@ -753,15 +753,7 @@ class AzureStorage(object):
             )
             return "deleted the probe"
 
-        return run_verify(
-            [
-                ("put-probe", put_probe),
-                ("notification", notification),
-                ("cors", cors),
-                ("presigned-url", presigned),
-                ("delete-probe", delete_probe),
-            ]
-        )
+        return verify_probe(put_probe, notification, cors, presigned, delete_probe)
 
     def outputs(self):
         return outputs(self.account, self.container, self.queue_name, self.key)

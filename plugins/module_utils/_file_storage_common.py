@@ -285,6 +285,19 @@ def run_verify(steps, log=None):
     return log.steps
 
 
+def verify_probe(put_probe, notification, cors, presigned_url, delete_probe):
+    """The end-to-end check every provider runs, in the documented order of its steps."""
+    return run_verify(
+        [
+            ("put-probe", put_probe),
+            ("notification", notification),
+            ("cors", cors),
+            ("presigned-url", presigned_url),
+            ("delete-probe", delete_probe),
+        ]
+    )
+
+
 def run(storage, params, changes):
     """Apply `state` with a provider object and build the module result (without `diff`)."""
     verify_steps = None

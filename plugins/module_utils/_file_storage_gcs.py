@@ -29,7 +29,7 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_co
     cors_rule,
     normalize,
     pubsub_queue_url,
-    run_verify,
+    verify_probe,
     wait_until,
 )
 
@@ -532,14 +532,7 @@ class GcsStorage(object):
                         "remove the W&B CORS rule from bucket %s" % self.bucket, "cors", current, remaining
                     )
                     if self.changes.apply:
-                        self.api.request(
-                            "storage",
-                            "PATCH",
-                            "/storage/v1/b/%s" % quote(self.bucket, safe=""),
-                            "storage.buckets.update",
-                            self._bucket_res(),
-                            json={"cors": remaining},
-                        )
+                        self._patch_cors(remaining)
             return
         if names:
             self.changes.record("delete every object in bucket %s (force)" % self.bucket, "objects", "objects", None)
@@ -660,15 +653,7 @@ class GcsStorage(object):
             )
             return "deleted the probe"
 
-        return run_verify(
-            [
-                ("put-probe", put_probe),
-                ("notification", notification),
-                ("cors", cors),
-                ("presigned-url", presigned),
-                ("delete-probe", delete_probe),
-            ]
-        )
+        return verify_probe(put_probe, notification, cors, presigned, delete_probe)
 
     def outputs(self):
         return outputs(self.bucket, self.project, self.topic)

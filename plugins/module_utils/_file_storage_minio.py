@@ -23,7 +23,7 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_co
     cors_origin,
     minio_bucket_url,
     normalize,
-    run_verify,
+    verify_probe,
 )
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_s3 import (
     HAS_BOTO3,
@@ -233,15 +233,19 @@ class MinioStorage(object):
         self._ensure_policy()
         self._ensure_user()
 
-    def _ensure_policy(self):
-        desired = bucket_policy(self.bucket)
-        info = self.api.admin_call(
+    def _policy_info(self):
+        """The bucket policy as MinIO returns it, or None when it does not exist."""
+        return self.api.admin_call(
             "policy_info",
             "admin:GetPolicy",
             "policy %s" % self.policy,
             missing=("XMinioAdminNoSuchPolicy",),
             policy_name=self.policy,
         )
+
+    def _ensure_policy(self):
+        desired = bucket_policy(self.bucket)
+        info = self._policy_info()
         current = parse_policy_info(info) if info else None
         if current is not None and _norm_policy(current) == _norm_policy(desired):
             return
@@ -333,13 +337,7 @@ class MinioStorage(object):
             self.changes.record("delete user %s" % self.user, "user", self.user, None)
             if self.changes.apply:
                 self.api.admin_call("user_remove", "admin:DeleteUser", "user %s" % self.user, access_key=self.user)
-        policy = self.api.admin_call(
-            "policy_info",
-            "admin:GetPolicy",
-            "policy %s" % self.policy,
-            missing=("XMinioAdminNoSuchPolicy",),
-            policy_name=self.policy,
-        )
+        policy = self._policy_info()
         if policy:
             self.changes.record("delete policy %s" % self.policy, "policy", parse_policy_info(policy), None)
             if self.changes.apply:
@@ -421,15 +419,7 @@ class MinioStorage(object):
             )
             return "deleted the probe"
 
-        return run_verify(
-            [
-                ("put-probe", put_probe),
-                ("notification", notification),
-                ("cors", cors),
-                ("presigned-url", presigned),
-                ("delete-probe", delete_probe),
-            ]
-        )
+        return verify_probe(put_probe, notification, cors, presigned, delete_probe)
 
     def outputs(self):
         return outputs(self.user, self.user_secret, self.endpoint_url, self.bucket, self.region)

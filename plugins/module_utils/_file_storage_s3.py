@@ -21,7 +21,7 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_co
     check_preflight,
     cors_rule,
     normalize,
-    run_verify,
+    verify_probe,
     wait_until,
 )
 
@@ -660,15 +660,7 @@ class S3Storage(object):
             self.api.s3_call("delete_object", "s3:DeleteObject", self.bucket, Bucket=self.bucket, Key=key)
             return "deleted the probe"
 
-        return run_verify(
-            [
-                ("put-probe", put_probe),
-                ("notification", notification),
-                ("cors", cors),
-                ("presigned-url", presigned),
-                ("delete-probe", delete_probe),
-            ]
-        )
+        return verify_probe(put_probe, notification, cors, presigned, delete_probe)
 
     def _receive_probe(self, key):
         # A short visibility timeout hands back at once any message that is not ours, so a W&B
