@@ -9,11 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.wandb_local.fleet.plugins.module_utils._plain_values import plain
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import (
     WandbUrlError,
     compose_bucket_url,
@@ -23,23 +21,10 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls impo
     parse_url,
 )
 
-_NATIVE_SCALARS = (str, bool, int, float, type(None))
-
-
-def _native(value):
-    """Plain Python values: vaulted strings and other wrapped scalars become their text."""
-    if isinstance(value, Mapping):
-        return dict((to_text(key), _native(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_native(item) for item in value]
-    if isinstance(value, _NATIVE_SCALARS):
-        return value
-    return to_text(value)
-
 
 def _run(filter_name, function, *args):
     try:
-        return function(*[_native(arg) for arg in args])
+        return function(*[plain(arg) for arg in args])
     except WandbUrlError as exc:
         # The message names the part and the rule; the value itself may be a secret, so it is never
         # repeated here beyond what the rule's message chose to show.
