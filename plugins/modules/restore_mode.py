@@ -173,12 +173,12 @@ log_tail:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_docker import (
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import DEFAULT_PATH
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_restore_mode import (
     DEFAULT_CREDENTIALS_PATTERN,
     docker_client,
     run_restore_mode,
 )
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings import DEFAULT_PATH
 
 
 def main():

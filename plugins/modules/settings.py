@@ -164,7 +164,8 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings import DEFAULT_PATH, run_settings
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import DEFAULT_PATH
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings import run_settings
 
 
 def main():

@@ -11,14 +11,16 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings import (
-    CATALOGUE,
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import (
     NEW_FILE_HEADER,
     EnvFile,
+    plan_settings,
+)
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings_catalogue import (
+    CATALOGUE,
     SettingsInvalid,
     is_secret_key,
     mask_value,
-    plan_settings,
 )
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import MASK, compose_mysql_url
 

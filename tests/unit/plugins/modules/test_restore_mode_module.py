@@ -14,8 +14,8 @@ from docker.errors import APIError
 from fake_docker import STANDIN_LINE, FakeAPI, FakeClient, FakeTime, fake_open_url
 from harness import run_module
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils import _wandb_docker
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_docker import (
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _wandb_restore_mode
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_restore_mode import (
     DEFAULT_CREDENTIALS_PATTERN,
     RestoreProblem,
     clone_spec,
@@ -42,7 +42,7 @@ FILE_ENV = [line for line in ENV_FILE.splitlines() if not line.startswith("#")]
 @pytest.fixture
 def engine(monkeypatch):
     clock = FakeTime()
-    monkeypatch.setattr(_wandb_docker, "time", clock)
+    monkeypatch.setattr(_wandb_restore_mode, "time", clock)
     api = FakeAPI(clock)
     api.add_image("wandb-fleet-lab/wandb-standin:0.1.0", "sha256:" + "1" * 64)
     ready_calls = []

@@ -26,17 +26,21 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings import (
-    GO_TRUE,
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import (
     FileProblem,
-    SettingsInvalid,
-    apply_plan,
-    file_attributes,
     plan_settings,
     read_env_file,
-    register_file_secrets,
-    secret_fragments,
     write_env_file,
+)
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings import (
+    apply_plan,
+    file_attributes,
+    register_file_secrets,
+)
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings_catalogue import (
+    GO_TRUE,
+    SettingsInvalid,
+    secret_fragments,
 )
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import MASK, mask_url
 
