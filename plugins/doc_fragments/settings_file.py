@@ -10,7 +10,16 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     # How the modules that edit the W&B server's environment file treat it.
     DOCUMENTATION = r"""
-options: {}
+options:
+  path:
+    description:
+      - The environment file the W&B server container is run with (its C(env_file)). Its directory must exist.
+      - Every module of the action group C(wandb_local.fleet.wandb) that reads or writes this file calls it O(path),
+        so one C(module_defaults) entry for C(group/wandb_local.fleet.wandb) sets it for all of them.
+      - The alias O(settings_path) is the name M(wandb_local.fleet.restore_mode) used first.
+    type: path
+    default: /etc/wandb/wandb.env
+    aliases: [settings_path]
 notes:
   - The environment file holds one C(KEY=value) line per variable, read by C(docker run --env-file) and by
     M(community.docker.docker_container)'s O(community.docker.docker_container#module:env_file). Values are

@@ -30,6 +30,16 @@ DEFAULT_PATH = "/etc/wandb/wandb.env"
 NEW_FILE_HEADER = "# W&B server environment (wandb/local), managed by Ansible: wandb_local.fleet.settings"
 
 
+def path_option():
+    """The argument spec entry of `path`, the env file, shared by every module that reads or writes it.
+
+    One name in every module of the action group wandb_local.fleet.wandb, so that one
+    `module_defaults: {group/wandb_local.fleet.wandb: {path: ...}}` entry reaches them all.
+    `settings_path` is what restore_mode called it first. Documented once, in the doc fragment
+    wandb_local.fleet.settings_file."""
+    return dict(type="path", default=DEFAULT_PATH, aliases=["settings_path"])
+
+
 class EnvLine(object):
     __slots__ = ("key", "raw", "value")
 

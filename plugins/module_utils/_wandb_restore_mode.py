@@ -417,7 +417,7 @@ def run_restore_mode(module, client_factory, open_url):
         pattern = compile_credentials_pattern(params["credentials_pattern"])
     except ValueError as exc:
         module.fail_json(msg=str(exc), **result)
-    path = params["settings_path"]
+    path = params["path"]
     try:
         text, exists = read_env_file(path)
     except (FileProblem, IOError, OSError) as exc:

@@ -47,10 +47,6 @@ options:
     description: Name of the W&B server container.
     type: str
     default: wandb-local
-  settings_path:
-    description: The environment file the container is run with (C(env_file)).
-    type: path
-    default: /etc/wandb/wandb.env
   timeout:
     description:
       - Seconds to wait for the credentials (O(state=enabled)) or for C(/ready) to answer 200 (O(state=disabled)).
@@ -173,7 +169,7 @@ log_tail:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import DEFAULT_PATH
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import path_option
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_restore_mode import (
     DEFAULT_CREDENTIALS_PATTERN,
     docker_client,
@@ -186,7 +182,7 @@ def main():
         argument_spec=dict(
             state=dict(type="str", required=True, choices=["enabled", "disabled"]),
             container=dict(type="str", default="wandb-local"),
-            settings_path=dict(type="path", default=DEFAULT_PATH),
+            path=path_option(),
             timeout=dict(type="int", default=1200),
             credentials_pattern=dict(type="str", default=DEFAULT_CREDENTIALS_PATTERN),
             credentials_file=dict(type="path"),

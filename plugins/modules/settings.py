@@ -29,12 +29,6 @@ description:
 author:
   - wandb_local.fleet maintainers (@wandb-local)
 options:
-  path:
-    description:
-      - The environment file, as given to the container's C(env_file).
-      - Its directory must exist.
-    type: path
-    default: /etc/wandb/wandb.env
   settings:
     description:
       - Variable name to value. Strings are written as given, numbers as their decimal text, booleans as
@@ -164,14 +158,14 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import DEFAULT_PATH
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import path_option
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings import run_settings
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", default=DEFAULT_PATH),
+            path=path_option(),
             settings=dict(type="dict", default={}, no_log=True),
             purge=dict(type="bool", default=False),
             owner=dict(type="str"),

@@ -63,7 +63,7 @@ def env_file(tmp_path):
 def run(env_file, state, **options):
     check_mode = options.pop("check_mode", False)
     diff = options.pop("diff", False)
-    args = dict(state=state, settings_path=str(env_file), timeout=options.pop("timeout", 60), **options)
+    args = dict(state=state, path=str(env_file), timeout=options.pop("timeout", 60), **options)
     return run_module(restore_mode.main, args, check_mode, diff)
 
 
@@ -106,6 +106,28 @@ def test_enable_sets_the_variable_recreates_the_container_identically_and_return
     assert new.networks_connected == [("monitoring", {"aliases": ["wandb"], "links": None})]
     removes = [call for call in engine.calls if call[0] == "remove"]
     assert removes == [("remove", old_attrs["Id"], False, False)], "the old container goes, its volumes stay"
+
+
+def test_settings_path_is_still_an_alias_of_path(engine, env_file):
+    engine.add_container("wandb-local", FILE_ENV)
+    result = run_module(restore_mode.main, dict(state="enabled", settings_path=str(env_file), timeout=60))
+    assert not result.failed, result
+    assert result["changed"] and result["credentials_found"]
+    assert "LOCAL_RESTORE=true\n" in env_file.read_text()
+    assert result["invocation"]["module_args"]["path"] == str(env_file)
+    assert not result.warnings
+
+
+def test_settings_path_given_in_the_task_wins_over_a_group_default_path(engine, env_file, tmp_path):
+    # module_defaults merges the group's `path` into the task's own options.
+    engine.add_container("wandb-local", FILE_ENV)
+    elsewhere = tmp_path / "elsewhere.env"
+    result = run_module(
+        restore_mode.main, dict(state="enabled", path=str(elsewhere), settings_path=str(env_file), timeout=60)
+    )
+    assert not result.failed, result
+    assert "LOCAL_RESTORE=true\n" in env_file.read_text()
+    assert not elsewhere.exists()
 
 
 def test_credentials_come_only_from_log_lines_written_after_the_restart(engine, env_file):
