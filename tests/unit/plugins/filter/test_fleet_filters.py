@@ -1,0 +1,92 @@
+# Copyright (c) wandb_local.fleet contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The role filters as Ansible calls them: hostvars read by name only, errors as filter errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wandb_local.fleet.plugins.filter import wandb_minio
+
+
+class RecordingHostVars(Mapping):
+    """Like Ansible's hostvars: each host's variables are templated when read; this records the reads."""
+
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self.read = []
+
+    def __getitem__(self, host):
+        outer = self
+
+        class Vars(Mapping):
+            def __getitem__(self, name):
+                outer.read.append((host, name))
+                value = outer.hosts[host][name]
+                if isinstance(value, Exception):
+                    raise value
+                return value
+
+            def __contains__(self, name):  # as HostVarsVars: no templating to tell what is defined
+                return name in outer.hosts[host]
+
+            def __iter__(self):
+                return iter(outer.hosts[host])
+
+            def __len__(self):
+                return len(outer.hosts[host])
+
+        return Vars()
+
+    def __contains__(self, host):
+        return host in self.hosts
+
+    def __iter__(self):
+        return iter(self.hosts)
+
+    def __len__(self):
+        return len(self.hosts)
+
+
+FILTERS = wandb_minio.FilterModule().filters()
+MINE = {
+    "wandb_minio_node_name": "minio1",
+    "wandb_minio_drives": "/data{1...2}",
+    "wandb_minio_port": 9000,
+    "wandb_minio_tls_mode": "lab_ca",
+}
+
+
+def test_minio_layout_reads_only_the_layout_settings_of_the_other_nodes():
+    hostvars = RecordingHostVars(
+        {
+            "m1": {"wandb_minio_root_password": RuntimeError("a password lookup ran")},
+            "m2": {"wandb_minio_node_name": "minio2", "wandb_minio_root_password": RuntimeError("ran")},
+            "m3": {"wandb_minio_node_name": "minio3", "wandb_minio_port": 9100},
+        }
+    )
+    layout = FILTERS["minio_layout"](["m1", "m2", "m3"], hostvars, "m1", MINE, "https")
+    assert layout["volumes"] == "https://minio{1...3}:9000/data{1...2}"
+    assert layout["not_uniform"] == ["wandb_minio_port of m3"]
+    assert sorted(hostvars.read) == [
+        ("m2", "wandb_minio_node_name"),
+        ("m3", "wandb_minio_node_name"),
+        ("m3", "wandb_minio_port"),
+    ]
+
+
+def test_minio_layout_errors_are_filter_errors_naming_the_filter():
+    with pytest.raises(AnsibleFilterError, match=r"wandb_local\.fleet\.minio_layout: .*wandb_minio__nodes"):
+        FILTERS["minio_layout"]("m1", {}, "m1", MINE, "https")
+    with pytest.raises(AnsibleFilterError, match="hostvars must be a mapping"):
+        FILTERS["minio_layout"](["m1", "m2"], ["m1"], "m1", MINE, "https")
+
+
+def test_minio_policy_statements_errors_are_filter_errors():
+    with pytest.raises(AnsibleFilterError, match=r"minio_policy_statements: the output of mc .* not JSON"):
+        FILTERS["minio_policy_statements"]("mc: <ERROR>")
