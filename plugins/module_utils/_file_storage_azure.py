@@ -3,52 +3,45 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """file_storage on Azure: storage account, private container, CORS, queue, Event Grid subscription.
 
-Private to this collection.
+The configurations it wants are in _file_storage_azure_config, the SDK clients in
+_file_storage_azure_api. Private to this collection.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import contextlib
 import datetime
-import importlib.util
-import json
-import re
-import traceback
 import uuid
 
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_azure_api import AzureApi
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_azure_config import (
+    BLOB_CREATED,
+    account_id,
+    blob_cors_rules,
+    cors_is_current,
+    cors_state,
+    desired_cors,
+    desired_event_subscription,
+    event_subscription_matches,
+    event_subscription_model,
+    event_subscription_name,
+    event_subscription_state,
+    merge_cors,
+    outputs,
+    probe_event,
+    storage_account_parameters,
+    subject_prefix,
+)
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import (
     PROBE_PREFIX,
     FileStorageError,
-    api_error,
     check_preflight,
-    cors_rule,
     normalize,
     verify_probe,
     wait_until,
 )
-
-# Only the exceptions are imported here; the SDK clients and models are imported where they are
-# used, so that a run for another provider does not pay a second for loading them.
-SDK_PACKAGES = (
-    "azure.identity",
-    "azure.mgmt.storage",
-    "azure.mgmt.eventgrid",
-    "azure.storage.blob",
-    "azure.storage.queue",
-)
-try:
-    from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
-
-    MISSING = [name for name in SDK_PACKAGES if importlib.util.find_spec(name) is None]
-    HAS_AZURE = not MISSING
-    IMPORT_TRACEBACK = None if HAS_AZURE else "missing Python packages: %s" % ", ".join(MISSING)
-except ImportError:
-    HAS_AZURE = False
-    IMPORT_TRACEBACK = traceback.format_exc()
-    AzureError = HttpResponseError = ResourceNotFoundError = None
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_provider import FileStorageProvider
 
 try:
     import requests
@@ -57,251 +50,10 @@ try:
 except ImportError:
     HAS_REQUESTS = False
 
-BLOB_CREATED = "Microsoft.Storage.BlobCreated"
-EVENT_SCHEMA = "EventGridSchema"
-# Known clouds: Resource Manager endpoint and Entra ID authority host.
-CLOUDS = {
-    "AzureCloud": ("https://management.azure.com/", "https://login.microsoftonline.com/"),
-    "AzurePublicCloud": ("https://management.azure.com/", "https://login.microsoftonline.com/"),
-    "AzureChinaCloud": ("https://management.chinacloudapi.cn/", "https://login.chinacloudapi.cn/"),
-    "AzureUSGovernment": ("https://management.usgovcloudapi.net/", "https://login.microsoftonline.us/"),
-}
-_NAME_RE = re.compile(r"[^a-zA-Z0-9-]")
 
-
-def subject_prefix(container):
-    return "/blobServices/default/containers/%s/blobs/" % container
-
-
-def event_subscription_name(container):
-    """Event Grid names: 3-64 letters, digits and hyphens."""
-    return (_NAME_RE.sub("-", "wandb-%s" % container))[:64]
-
-
-def account_id(subscription_id, resource_group, account):
-    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s" % (
-        subscription_id,
-        resource_group,
-        account,
-    )
-
-
-def desired_event_subscription(account_resource_id, container, queue):
-    return {
-        "destination": {"endpointType": "StorageQueue", "resourceId": account_resource_id, "queueName": queue},
-        "filter": {"includedEventTypes": [BLOB_CREATED], "subjectBeginsWith": subject_prefix(container)},
-        "eventDeliverySchema": EVENT_SCHEMA,
-    }
-
-
-def event_subscription_state(sub):
-    """The parts of an EventSubscription model this module manages, in desired_event_subscription's shape."""
-    if sub is None:
-        return None
-    dest = sub.destination
-    flt = sub.filter
-    return {
-        "destination": {
-            "endpointType": getattr(dest, "endpoint_type", None),
-            "resourceId": getattr(dest, "resource_id", None),
-            "queueName": getattr(dest, "queue_name", None),
-        },
-        "filter": {
-            "includedEventTypes": list((flt.included_event_types if flt else None) or []),
-            "subjectBeginsWith": flt.subject_begins_with if flt else None,
-        },
-        "eventDeliverySchema": sub.event_delivery_schema,
-    }
-
-
-def event_subscription_matches(current, desired):
-    if current is None:
-        return False
-    cur = json.loads(json.dumps(current))
-    want = json.loads(json.dumps(desired))
-    # Azure spells resource ids with varying case; they are case-insensitive.
-    cur["destination"]["resourceId"] = (cur["destination"]["resourceId"] or "").lower()
-    want["destination"]["resourceId"] = want["destination"]["resourceId"].lower()
-    return normalize(cur) == normalize(want)
-
-
-def _split(value):
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [v.strip() for v in value if v.strip()]
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
-def cors_state(rule):
-    """A CORS rule of azure-storage-blob (comma-joined strings) as comparable lists."""
-    return {
-        "allowed_origins": _split(rule.allowed_origins),
-        "allowed_methods": [m.upper() for m in _split(rule.allowed_methods)],
-        "allowed_headers": _split(rule.allowed_headers),
-        "exposed_headers": _split(rule.exposed_headers),
-        "max_age_in_seconds": int(rule.max_age_in_seconds or 0),
-    }
-
-
-def desired_cors(host):
-    rule = cors_rule(host)
-    return {
-        "allowed_origins": rule["origins"],
-        "allowed_methods": rule["methods"],
-        "allowed_headers": rule["allowed_headers"],
-        "exposed_headers": rule["expose_headers"],
-        "max_age_in_seconds": rule["max_age"],
-    }
-
-
-def merge_cors(current_states, host):
-    """Blob service CORS rules with ours in place; rules for other origins survive (Azure rules have no id)."""
-    desired = desired_cors(host)
-    rules = [r for r in current_states if normalize(r["allowed_origins"]) != normalize(desired["allowed_origins"])]
-    rules.append(desired)
-    return rules
-
-
-def cors_is_current(current_states, host):
-    desired = desired_cors(host)
-    ours = [r for r in current_states if normalize(r["allowed_origins"]) == normalize(desired["allowed_origins"])]
-    return len(ours) == 1 and normalize(ours[0]) == normalize(desired)
-
-
-def outputs(account, container, queue, key):
-    env = {"BUCKET": "az://%s/%s" % (account, container), "BUCKET_QUEUE": "az://%s/%s" % (account, queue)}
-    env["AZURE_STORAGE_KEY"] = key
-    return {
-        "bucket": env["BUCKET"],
-        "bucket_queue": env["BUCKET_QUEUE"],
-        "env": env,
-        "secret_env_keys": ["AZURE_STORAGE_KEY"],
-    }
-
-
-def probe_event(text, key):
-    """The event type when a queue message is an Event Grid BlobCreated event for blob `key`."""
-    candidates = [text or ""]
-    # Event Grid writes base64 to storage queues; accept plain JSON too.
-    with contextlib.suppress(ValueError, TypeError):
-        candidates.append(base64.b64decode(text or "", validate=True).decode("utf-8"))
-    for candidate in candidates:
-        try:
-            data = json.loads(candidate)
-        except ValueError:
-            continue
-        for event in data if isinstance(data, list) else [data]:
-            if (
-                isinstance(event, dict)
-                and event.get("eventType") == BLOB_CREATED
-                and str(event.get("subject", "")).endswith("/blobs/" + key)
-            ):
-                return event["eventType"]
-    return None
-
-
-def resolve_cloud(cloud_environment, http_get=None):
-    """(Resource Manager URL, authority host, token scope) for a cloud name or a metadata endpoint URL."""
-    name = cloud_environment or "AzureCloud"
-    if name in CLOUDS:
-        arm, login = CLOUDS[name]
-        return arm, login, arm.rstrip("/") + "/.default"
-    if not name.startswith("https://") and not name.startswith("http://"):
-        raise FileStorageError(
-            "cloud_environment must be one of %s or the https:// URL of a Resource Manager, not %r"
-            % (", ".join(sorted(CLOUDS)), name)
-        )
-    http_get = http_get or requests.get
-    url = name.rstrip("/") + "/metadata/endpoints?api-version=2022-09-01"
-    try:
-        resp = http_get(url, timeout=30)
-        resp.raise_for_status()
-        data = resp.json()
-    except Exception as exc:  # any failure to read the metadata is reported the same way
-        raise FileStorageError("could not read the Azure cloud metadata at %s: %s" % (url, exc)) from exc
-    if isinstance(data, list):
-        matching = [c for c in data if (c.get("resourceManager") or "").rstrip("/") == name.rstrip("/")]
-        data = (matching or data)[0]
-    auth = data.get("authentication") or {}
-    arm = data.get("resourceManager") or name
-    audiences = auth.get("audiences") or [arm]
-    login = auth.get("loginEndpoint")
-    if not login:
-        raise FileStorageError("the Azure cloud metadata at %s names no authentication.loginEndpoint" % url)
-    return arm, login, audiences[0].rstrip("/") + "/.default"
-
-
-def build_credential(params, authority):
-    from azure.identity import (
-        AzureCliCredential,
-        ClientSecretCredential,
-        DefaultAzureCredential,
-        EnvironmentCredential,
-        ManagedIdentityCredential,
-    )
-
-    kwargs = {"authority": authority}
-    if params.get("disable_instance_discovery"):
-        kwargs["disable_instance_discovery"] = True
-    if params.get("client_id") and params.get("secret") and params.get("tenant"):
-        return ClientSecretCredential(params["tenant"], params["client_id"], params["secret"], **kwargs)
-    source = params.get("auth_source") or "auto"
-    if source == "env":
-        return EnvironmentCredential(**kwargs)
-    if source == "cli":
-        return AzureCliCredential()
-    if source == "msi":
-        return ManagedIdentityCredential(client_id=params.get("client_id"))
-    return DefaultAzureCredential(exclude_interactive_browser_credential=True, **kwargs)
-
-
-class AzureApi(object):
-    """Management and data plane clients; every call names the Azure RBAC action it needs."""
-
-    def __init__(self, params):
-        from azure.mgmt.eventgrid import EventGridManagementClient
-        from azure.mgmt.storage import StorageManagementClient
-
-        arm, authority, scope = resolve_cloud(params.get("cloud_environment"))
-        self.credential = build_credential(params, authority)
-        self.subscription_id = params["subscription_id"]
-        common = {"base_url": arm, "credential_scopes": [scope]}
-        self.storage = StorageManagementClient(self.credential, self.subscription_id, **common)
-        self.eventgrid = EventGridManagementClient(self.credential, self.subscription_id, **common)
-        self.blob = None
-        self.queue = None
-
-    def connect_data_plane(self, blob_url, queue_url, account, key):
-        from azure.storage.blob import BlobServiceClient
-        from azure.storage.queue import QueueServiceClient
-
-        cred = {"account_name": account, "account_key": key}
-        self.blob = BlobServiceClient(account_url=blob_url.rstrip("/"), credential=cred)
-        self.queue = QueueServiceClient(account_url=queue_url.rstrip("/"), credential=cred)
-
-    def call(self, fn, action, permission, resource, missing=False, **kwargs):
-        try:
-            result = fn(**kwargs)
-            if hasattr(result, "result") and hasattr(result, "done"):  # long-running operation poller
-                result = result.result()
-            return result
-        except ResourceNotFoundError:
-            if missing:
-                return None
-            raise FileStorageError("%s: %s not found" % (action, resource)) from None
-        except HttpResponseError as exc:
-            code = getattr(exc, "error_code", None) or getattr(getattr(exc, "error", None), "code", None)
-            status = getattr(exc, "status_code", None)
-            raise api_error(action, permission, resource, status, code, exc.message) from exc
-        except AzureError as exc:
-            raise FileStorageError("%s on %s failed: %s" % (action, resource, exc)) from exc
-
-
-class AzureStorage(object):
+class AzureStorage(FileStorageProvider):
     def __init__(self, params, changes, api=None):
-        self.params = params
-        self.changes = changes
+        super(AzureStorage, self).__init__(params, changes)
         self.container = params["name"]
         self.queue_name = params.get("queue")
         self.account = params["storage_account"]
@@ -393,16 +145,6 @@ class AzureStorage(object):
         self._ensure_event_subscription()
 
     def _create_account(self):
-        from azure.mgmt.storage import models as st_models
-
-        params = st_models.StorageAccountCreateParameters(
-            sku=st_models.Sku(name="Standard_LRS"),
-            kind="StorageV2",
-            location=self.location,
-            enable_https_traffic_only=True,
-            minimum_tls_version="TLS1_2",
-            allow_blob_public_access=False,
-        )
         return self.api.call(
             self.api.storage.storage_accounts.begin_create,
             "create storage account",
@@ -410,7 +152,7 @@ class AzureStorage(object):
             self.account_id,
             resource_group_name=self.resource_group,
             account_name=self.account,
-            parameters=params,
+            parameters=storage_account_parameters(self.location),
         )
 
     def _ensure_data_plane(self, record=True):
@@ -476,24 +218,12 @@ class AzureStorage(object):
         return [cors_state(r) for r in props.get("cors") or []]
 
     def _set_cors(self, states):
-        from azure.storage.blob import CorsRule as BlobCorsRule
-
-        rules = [
-            BlobCorsRule(
-                r["allowed_origins"],
-                r["allowed_methods"],
-                allowed_headers=r["allowed_headers"],
-                exposed_headers=r["exposed_headers"],
-                max_age_in_seconds=r["max_age_in_seconds"],
-            )
-            for r in states
-        ]
         self._data(
             self.api.blob.set_service_properties,
             "set Blob service CORS",
             "Microsoft.Storage/storageAccounts/blobServices/write",
             self.account_id + "/blobServices/default",
-            cors=rules,
+            cors=blob_cors_rules(states),
         )
 
     def _ensure_cors(self, record=True):
@@ -538,17 +268,6 @@ class AzureStorage(object):
             )
         if not self.changes.apply:
             return
-        from azure.mgmt.eventgrid import models as eg_models
-
-        body = eg_models.EventSubscription(
-            destination=eg_models.StorageQueueEventSubscriptionDestination(
-                resource_id=self.account_id, queue_name=self.queue_name
-            ),
-            filter=eg_models.EventSubscriptionFilter(
-                included_event_types=[BLOB_CREATED], subject_begins_with=subject_prefix(self.container)
-            ),
-            event_delivery_schema=EVENT_SCHEMA,
-        )
         self.api.call(
             self.api.eventgrid.event_subscriptions.begin_create_or_update,
             "write Event Grid subscription",
@@ -556,7 +275,7 @@ class AzureStorage(object):
             self._event_subscription_id(),
             scope=self.account_id,
             event_subscription_name=self.es_name,
-            event_subscription_info=body,
+            event_subscription_info=event_subscription_model(self.account_id, self.container, self.queue_name),
         )
 
     # absent -------------------------------------------------------------------------------------

@@ -25,12 +25,13 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_co
     normalize,
     verify_probe,
 )
-from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_s3 import (
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_provider import FileStorageProvider
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_s3_api import (
     HAS_BOTO3,
     NO_BUCKET,
-    bucket_arn,
     is_error_code,
 )
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_s3_config import bucket_arn
 
 # The minio package is imported where it is used (its import loads a crypto stack): a run for
 # another provider does not pay for it.
@@ -195,10 +196,9 @@ class MinioApi(object):
             raise FileStorageError("MinIO admin %s on %s failed: %s" % (operation, resource, exc)) from exc
 
 
-class MinioStorage(object):
+class MinioStorage(FileStorageProvider):
     def __init__(self, params, changes, api=None):
-        self.params = params
-        self.changes = changes
+        super(MinioStorage, self).__init__(params, changes)
         self.bucket = params["name"]
         self.endpoint_url = (params.get("endpoint_url") or "").rstrip("/")
         self.region = params.get("region") or "us-east-1"

@@ -1,41 +1,53 @@
 # -*- coding: utf-8 -*-
 # Copyright: wandb_local.fleet contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""file_storage on AWS: S3 bucket, SQS queue, bucket notification, CORS. Private to this collection."""
+"""file_storage on AWS: S3 bucket, SQS queue, bucket notification, CORS. Private to this collection.
+
+The configurations it wants are in _file_storage_s3_config, the boto3 calls in _file_storage_s3_api.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import json
-import traceback
 import uuid
-from urllib.parse import unquote_plus
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import (
-    OWNER_ID,
     PROBE_PREFIX,
     Changes,
     FileStorageError,
-    api_error,
     check_preflight,
-    cors_rule,
     normalize,
     verify_probe,
     wait_until,
 )
-
-try:
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    HAS_BOTO3 = True
-    IMPORT_TRACEBACK = None
-except ImportError:  # the module reports it with missing_required_lib
-    HAS_BOTO3 = False
-    IMPORT_TRACEBACK = traceback.format_exc()
-    ClientError = BotoCoreError = None
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_provider import FileStorageProvider
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_s3_api import (
+    NO_BUCKET,
+    NO_CORS,
+    NO_ENCRYPTION,
+    NO_PUBLIC_ACCESS_BLOCK,
+    NO_QUEUE,
+    connect,
+    is_error_code,
+)
+from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_s3_config import (
+    PUBLIC_ACCESS_BLOCK,
+    bucket_arn,
+    build_queue_policy,
+    clean_notification,
+    cors_is_current,
+    cors_is_ours,
+    encryption_rules,
+    merge_cors,
+    merge_notification,
+    notification_is_current,
+    outputs,
+    probe_event,
+    remove_notification,
+    s3_cors_rule,
+)
 
 try:
     import requests
@@ -44,244 +56,10 @@ try:
 except ImportError:
     HAS_REQUESTS = False
 
-NOTIFICATION_ID = OWNER_ID + "-object-created"
-POLICY_SID = OWNER_ID + "-bucket-notifications"
-CORS_RULE_ID = OWNER_ID
-OBJECT_CREATED = "s3:ObjectCreated:*"
-PUBLIC_ACCESS_BLOCK = {
-    "BlockPublicAcls": True,
-    "IgnorePublicAcls": True,
-    "BlockPublicPolicy": True,
-    "RestrictPublicBuckets": True,
-}
-NOTIFICATION_KINDS = ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations")
 
-# S3 answers "not configured" with these codes; they mean "nothing set", not an error.
-NO_PUBLIC_ACCESS_BLOCK = ("NoSuchPublicAccessBlockConfiguration",)
-NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
-NO_CORS = ("NoSuchCORSConfiguration",)
-NO_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
-NO_BUCKET = ("404", "NoSuchBucket", "NotFound")
-
-
-def is_error_code(exc, codes):
-    """True when a botocore ClientError carries one of `codes` (as amazon.aws's is_boto3_error_code)."""
-    if ClientError is None or not isinstance(exc, ClientError):
-        return False
-    return exc.response.get("Error", {}).get("Code") in codes
-
-
-def bucket_arn(bucket):
-    return "arn:aws:s3:::%s" % bucket
-
-
-def queue_policy_statement(queue_arn, source_bucket_arn):
-    """The statement that lets exactly this bucket, and nothing else, send to the queue."""
-    return {
-        "Sid": POLICY_SID,
-        "Effect": "Allow",
-        "Principal": {"Service": "s3.amazonaws.com"},
-        "Action": "sqs:SendMessage",
-        "Resource": queue_arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": source_bucket_arn}},
-    }
-
-
-def build_queue_policy(existing_policy, queue_arn, source_bucket_arn):
-    """The queue policy with our statement added or replaced; statements of others survive."""
-    if existing_policy:
-        policy = json.loads(existing_policy) if isinstance(existing_policy, str) else dict(existing_policy)
-    else:
-        policy = {"Version": "2012-10-17"}
-    statements = policy.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    statements = [s for s in statements if s.get("Sid") != POLICY_SID]
-    statements.append(queue_policy_statement(queue_arn, source_bucket_arn))
-    policy["Statement"] = statements
-    policy.setdefault("Version", "2012-10-17")
-    return policy
-
-
-def remove_policy_statement(existing_policy):
-    """The queue policy without our statement, or None when nothing else is left in it."""
-    if not existing_policy:
-        return None
-    policy = json.loads(existing_policy) if isinstance(existing_policy, str) else dict(existing_policy)
-    statements = policy.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    policy["Statement"] = [s for s in statements if s.get("Sid") != POLICY_SID]
-    return policy if policy["Statement"] else None
-
-
-def notification_entry(queue_arn):
-    return {"Id": NOTIFICATION_ID, "QueueArn": queue_arn, "Events": [OBJECT_CREATED]}
-
-
-def _clean_notification(config):
-    """Only the parts of GetBucketNotificationConfiguration that PutBucketNotificationConfiguration takes."""
-    config = dict(config or {})
-    config.pop("ResponseMetadata", None)
-    clean = {}
-    for kind in NOTIFICATION_KINDS:
-        if config.get(kind):
-            clean[kind] = [dict(e) for e in config[kind]]
-    if "EventBridgeConfiguration" in config:
-        clean["EventBridgeConfiguration"] = config["EventBridgeConfiguration"]
-    return clean
-
-
-def _is_ours(entry, queue_arn):
-    return entry.get("Id") == NOTIFICATION_ID or (queue_arn is not None and entry.get("QueueArn") == queue_arn)
-
-
-def merge_notification(existing, queue_arn):
-    """Existing notification configuration with our queue entry put in place.
-
-    Entries of others (other queues, topics, Lambda functions, EventBridge) are kept as they are.
-    Our entry is found by its Id or by its queue ARN and replaced, never duplicated.
-    """
-    merged = _clean_notification(existing)
-    queues = [e for e in merged.get("QueueConfigurations", []) if not _is_ours(e, queue_arn)]
-    queues.append(notification_entry(queue_arn))
-    merged["QueueConfigurations"] = queues
-    return merged
-
-
-def remove_notification(existing, queue_arn=None):
-    merged = _clean_notification(existing)
-    queues = [e for e in merged.get("QueueConfigurations", []) if not _is_ours(e, queue_arn)]
-    if queues:
-        merged["QueueConfigurations"] = queues
-    else:
-        merged.pop("QueueConfigurations", None)
-    return merged
-
-
-def notification_is_current(existing, queue_arn):
-    """True when the configuration holds exactly our entry, once, and nothing would change."""
-    clean = _clean_notification(existing)
-    ours = [e for e in clean.get("QueueConfigurations", []) if _is_ours(e, queue_arn)]
-    if len(ours) != 1:
-        return False
-    entry = ours[0]
-    return (
-        entry.get("Id") == NOTIFICATION_ID
-        and entry.get("QueueArn") == queue_arn
-        and normalize(entry.get("Events")) == [OBJECT_CREATED]
-        and not entry.get("Filter")
-    )
-
-
-def s3_cors_rule(host):
-    rule = cors_rule(host)
-    return {
-        "ID": CORS_RULE_ID,
-        "AllowedOrigins": rule["origins"],
-        "AllowedMethods": rule["methods"],
-        "AllowedHeaders": rule["allowed_headers"],
-        "ExposeHeaders": rule["expose_headers"],
-        "MaxAgeSeconds": rule["max_age"],
-    }
-
-
-def _cors_is_ours(rule, origin):
-    return rule.get("ID") == CORS_RULE_ID or normalize(rule.get("AllowedOrigins")) == [origin]
-
-
-def merge_cors(existing_rules, host):
-    desired = s3_cors_rule(host)
-    origin = desired["AllowedOrigins"][0]
-    rules = [r for r in (existing_rules or []) if not _cors_is_ours(r, origin)]
-    rules.append(desired)
-    return rules
-
-
-def cors_is_current(existing_rules, host):
-    desired = s3_cors_rule(host)
-    origin = desired["AllowedOrigins"][0]
-    ours = [r for r in (existing_rules or []) if _cors_is_ours(r, origin)]
-    return len(ours) == 1 and normalize(ours[0]) == normalize(desired)
-
-
-def encryption_rules(kms_key_id):
-    return [
-        {
-            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key_id},
-            "BucketKeyEnabled": True,
-        }
-    ]
-
-
-def outputs(bucket, queue, region, kms_key_id=None):
-    env = {"BUCKET": "s3://%s" % bucket, "BUCKET_QUEUE": "sqs://%s" % queue, "AWS_REGION": region}
-    if kms_key_id:
-        env["AWS_S3_KMS_ID"] = kms_key_id
-    return {"bucket": env["BUCKET"], "bucket_queue": env["BUCKET_QUEUE"], "env": env}
-
-
-class S3Api(object):
-    """The boto3 calls file_storage makes, each tied to the IAM action it needs.
-
-    Every call goes through `call`, so a denied request becomes "missing permission X on
-    resource Y" with the action named as IAM spells it.
-    """
-
-    def __init__(self, s3, sqs, region):
-        self.s3 = s3
-        self.sqs = sqs
-        self.region = region
-
-    def call(self, client, operation, permission, resource, **kwargs):
-        try:
-            return getattr(client, operation)(**kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            raise api_error(operation, permission, resource, status, error.get("Code"), error.get("Message")) from exc
-        except BotoCoreError as exc:
-            raise FileStorageError("%s on %s failed: %s" % (operation, resource, exc)) from exc
-
-    # Each method below lets through exactly the "not there" answers its caller handles.
-    def s3_call(self, operation, permission, bucket, missing=(), **kwargs):
-        try:
-            return self.call(self.s3, operation, permission, bucket_arn(bucket), **kwargs)
-        except FileStorageError as exc:
-            cause = exc.__cause__
-            if missing and is_error_code(cause, missing):
-                return None
-            raise
-
-    def sqs_call(self, operation, permission, queue, missing=(), **kwargs):
-        try:
-            return self.call(self.sqs, operation, permission, "sqs queue %s" % queue, **kwargs)
-        except FileStorageError as exc:
-            if missing and is_error_code(exc.__cause__, missing):
-                return None
-            raise
-
-
-def connect(params):
-    """boto3 clients for S3 and SQS from module parameters, environment and profile."""
-    session = boto3.session.Session(
-        aws_access_key_id=params.get("access_key"),
-        aws_secret_access_key=params.get("secret_key"),
-        aws_session_token=params.get("session_token"),
-        region_name=params.get("region"),
-    )
-    region = session.region_name or "us-east-1"
-    config = Config(retries={"max_attempts": 5, "mode": "standard"})
-    kwargs = {"region_name": region, "config": config}
-    if params.get("endpoint_url"):
-        kwargs["endpoint_url"] = params["endpoint_url"]
-    return S3Api(session.client("s3", **kwargs), session.client("sqs", **kwargs), region)
-
-
-class S3Storage(object):
+class S3Storage(FileStorageProvider):
     def __init__(self, params, changes, api=None):
-        self.params = params
-        self.changes = changes or Changes()
+        super(S3Storage, self).__init__(params, changes or Changes())
         self.api = api or connect(params)
         self.bucket = params["name"]
         self.queue = params.get("queue")
@@ -466,7 +244,7 @@ class S3Storage(object):
     def _ensure_notification(self, bucket_exists, queue_exists):
         current = {}
         if bucket_exists:
-            current = _clean_notification(
+            current = clean_notification(
                 self.api.s3_call(
                     "get_bucket_notification_configuration", "s3:GetBucketNotification", self.bucket, Bucket=self.bucket
                 )
@@ -515,7 +293,7 @@ class S3Storage(object):
         exists = self._bucket_exists()
         bucket_deleted = False
         if exists:
-            current = _clean_notification(
+            current = clean_notification(
                 self.api.s3_call(
                     "get_bucket_notification_configuration", "s3:GetBucketNotification", self.bucket, Bucket=self.bucket
                 )
@@ -549,7 +327,7 @@ class S3Storage(object):
     def _remove_cors(self):
         current = self._current_cors(True)
         origin = s3_cors_rule(self.host)["AllowedOrigins"][0] if self.host else None
-        remaining = [r for r in current if not _cors_is_ours(r, origin)]
+        remaining = [r for r in current if not cors_is_ours(r, origin)]
         if remaining == current:
             return
         self.changes.record("remove the W&B CORS rule from bucket %s" % self.bucket, "cors", current, remaining)
@@ -689,17 +467,3 @@ class S3Storage(object):
 
     def outputs(self):
         return outputs(self.bucket, self.queue, self.region, self.kms_key_id)
-
-
-def probe_event(body, key):
-    """The event name when an SQS message body is an S3 ObjectCreated event for `key`."""
-    try:
-        data = json.loads(body or "")
-    except ValueError:
-        return None
-    for record in data.get("Records") or []:
-        obj = (record.get("s3") or {}).get("object") or {}
-        # S3 URL-encodes the key in events (a space becomes '+').
-        if unquote_plus(obj.get("key") or "") == key and str(record.get("eventName", "")).startswith("ObjectCreated"):
-            return record["eventName"]
-    return None

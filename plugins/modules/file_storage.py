@@ -255,24 +255,31 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 # Every provider is imported here, statically, so that Ansible ships all of them with the module;
-# each guards its own third-party imports and reports what is missing through its HAS_* flag.
+# each guards its third-party imports (in its API module, where they are used) and reports what is
+# missing through a HAS_* flag.
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_azure as azure_utils
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_azure_api as azure_api
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_gcs as gcs_utils
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_gcs_api as gcs_api
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_minio as minio_utils
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3 as s3_utils
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3_api as s3_api
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import (
     Changes,
     FileStorageError,
     run,
 )
 
+# provider: (its module, its FileStorageProvider subclass there, the module whose import guard
+# says whether its libraries are there, that guard's flag, the libraries to name when they are not)
 PROVIDERS = {
-    "s3": (s3_utils, "S3Storage", "HAS_BOTO3", "boto3"),
-    "minio": (minio_utils, "MinioStorage", "HAS_MINIO", "minio and boto3"),
-    "gcs": (gcs_utils, "GcsStorage", "HAS_GOOGLE", "google-auth and requests"),
+    "s3": (s3_utils, "S3Storage", s3_api, "HAS_BOTO3", "boto3"),
+    "minio": (minio_utils, "MinioStorage", minio_utils, "HAS_MINIO", "minio and boto3"),
+    "gcs": (gcs_utils, "GcsStorage", gcs_api, "HAS_GOOGLE", "google-auth and requests"),
     "azure": (
         azure_utils,
         "AzureStorage",
+        azure_api,
         "HAS_AZURE",
         "azure-identity, azure-mgmt-storage, azure-mgmt-eventgrid, azure-storage-blob and azure-storage-queue",
     ),
@@ -317,9 +324,9 @@ def argument_spec():
 
 
 def load_provider(module):
-    lib, cls, flag, libs = PROVIDERS[module.params["provider"]]
-    if not getattr(lib, flag):
-        module.fail_json(msg=missing_required_lib(libs), exception=getattr(lib, "IMPORT_TRACEBACK", None))
+    lib, cls, guard, flag, libs = PROVIDERS[module.params["provider"]]
+    if not getattr(guard, flag):
+        module.fail_json(msg=missing_required_lib(libs), exception=getattr(guard, "IMPORT_TRACEBACK", None))
     return getattr(lib, cls)
 
 

@@ -10,44 +10,48 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, Serv
 from azure.mgmt.eventgrid import models as eg
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_azure as az
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_azure_api as azapi
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_azure_config as azconfig
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import (
     Changes,
     FileStorageError,
     PermissionDeniedError,
 )
 
-ACCOUNT_ID = az.account_id("sub", "rg", "acct")
+ACCOUNT_ID = azconfig.account_id("sub", "rg", "acct")
 
 
 def test_names():
     assert ACCOUNT_ID == "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
-    assert az.subject_prefix("files") == "/blobServices/default/containers/files/blobs/"
-    assert az.event_subscription_name("files") == "wandb-files"
-    assert len(az.event_subscription_name("x" * 80)) == 64
+    assert azconfig.subject_prefix("files") == "/blobServices/default/containers/files/blobs/"
+    assert azconfig.event_subscription_name("files") == "wandb-files"
+    assert len(azconfig.event_subscription_name("x" * 80)) == 64
 
 
 def sdk_subscription(resource_id=ACCOUNT_ID, queue="q", prefix="/blobServices/default/containers/c/blobs/", types=None):
     return eg.EventSubscription(
         destination=eg.StorageQueueEventSubscriptionDestination(resource_id=resource_id, queue_name=queue),
-        filter=eg.EventSubscriptionFilter(included_event_types=types or [az.BLOB_CREATED], subject_begins_with=prefix),
+        filter=eg.EventSubscriptionFilter(
+            included_event_types=types or [azconfig.BLOB_CREATED], subject_begins_with=prefix
+        ),
         event_delivery_schema="EventGridSchema",
     )
 
 
 def test_event_subscription_matching():
-    desired = az.desired_event_subscription(ACCOUNT_ID, "c", "q")
-    assert az.event_subscription_matches(az.event_subscription_state(sdk_subscription()), desired)
+    desired = azconfig.desired_event_subscription(ACCOUNT_ID, "c", "q")
+    assert azconfig.event_subscription_matches(azconfig.event_subscription_state(sdk_subscription()), desired)
     # Resource ids come back with other casing from ARM.
-    assert az.event_subscription_matches(
-        az.event_subscription_state(sdk_subscription(resource_id=ACCOUNT_ID.lower())), desired
+    assert azconfig.event_subscription_matches(
+        azconfig.event_subscription_state(sdk_subscription(resource_id=ACCOUNT_ID.lower())), desired
     )
     for drifted in (
         sdk_subscription(queue="other"),
         sdk_subscription(prefix="/blobServices/default/containers/other/blobs/"),
-        sdk_subscription(types=[az.BLOB_CREATED, "Microsoft.Storage.BlobDeleted"]),
+        sdk_subscription(types=[azconfig.BLOB_CREATED, "Microsoft.Storage.BlobDeleted"]),
     ):
-        assert not az.event_subscription_matches(az.event_subscription_state(drifted), desired)
-    assert not az.event_subscription_matches(None, desired)
+        assert not azconfig.event_subscription_matches(azconfig.event_subscription_state(drifted), desired)
+    assert not azconfig.event_subscription_matches(None, desired)
 
 
 def rule(origins, methods="GET", headers="", exposed="", age=0):
@@ -61,8 +65,8 @@ def rule(origins, methods="GET", headers="", exposed="", age=0):
 
 
 def test_cors_merge_keeps_other_origins():
-    current = [az.cors_state(rule("https://other")), az.cors_state(rule("https://w.example", "GET,PUT"))]
-    merged = az.merge_cors(current, "https://w.example")
+    current = [azconfig.cors_state(rule("https://other")), azconfig.cors_state(rule("https://w.example", "GET,PUT"))]
+    merged = azconfig.merge_cors(current, "https://w.example")
     assert merged[0] == current[0]
     assert merged[1] == {
         "allowed_origins": ["https://w.example"],
@@ -71,42 +75,45 @@ def test_cors_merge_keeps_other_origins():
         "exposed_headers": ["ETag"],
         "max_age_in_seconds": 3000,
     }
-    assert az.cors_is_current(merged, "https://w.example")
-    assert not az.cors_is_current(current, "https://w.example")
-    same = [az.cors_state(rule("https://w.example", "head,put,get", "*", "ETag", 3000))]
-    assert az.cors_is_current(same, "https://w.example")
+    assert azconfig.cors_is_current(merged, "https://w.example")
+    assert not azconfig.cors_is_current(current, "https://w.example")
+    same = [azconfig.cors_state(rule("https://w.example", "head,put,get", "*", "ETag", 3000))]
+    assert azconfig.cors_is_current(same, "https://w.example")
 
 
 def test_probe_event_plain_and_base64():
-    event = {"eventType": az.BLOB_CREATED, "subject": "/blobServices/default/containers/c/blobs/wandb-fleet-probe/x"}
-    assert az.probe_event(json.dumps(event), "wandb-fleet-probe/x") == az.BLOB_CREATED
+    event = {
+        "eventType": azconfig.BLOB_CREATED,
+        "subject": "/blobServices/default/containers/c/blobs/wandb-fleet-probe/x",
+    }
+    assert azconfig.probe_event(json.dumps(event), "wandb-fleet-probe/x") == azconfig.BLOB_CREATED
     assert (
-        az.probe_event(base64.b64encode(json.dumps([event]).encode()).decode(), "wandb-fleet-probe/x")
-        == az.BLOB_CREATED
+        azconfig.probe_event(base64.b64encode(json.dumps([event]).encode()).decode(), "wandb-fleet-probe/x")
+        == azconfig.BLOB_CREATED
     )
-    assert az.probe_event(json.dumps(event), "wandb-fleet-probe/y") is None
+    assert azconfig.probe_event(json.dumps(event), "wandb-fleet-probe/y") is None
     assert (
-        az.probe_event(json.dumps(dict(event, eventType="Microsoft.Storage.BlobDeleted")), "wandb-fleet-probe/x")
+        azconfig.probe_event(json.dumps(dict(event, eventType="Microsoft.Storage.BlobDeleted")), "wandb-fleet-probe/x")
         is None
     )
-    assert az.probe_event("garbage", "k") is None
+    assert azconfig.probe_event("garbage", "k") is None
 
 
 def test_outputs_mark_the_key_secret():
-    out = az.outputs("acct", "files", "events", "KEY==")
+    out = azconfig.outputs("acct", "files", "events", "KEY==")
     assert out["env"] == {"BUCKET": "az://acct/files", "BUCKET_QUEUE": "az://acct/events", "AZURE_STORAGE_KEY": "KEY=="}
     assert out["secret_env_keys"] == ["AZURE_STORAGE_KEY"]
 
 
 def test_resolve_cloud_names_and_metadata():
-    assert az.resolve_cloud("AzureCloud") == (
+    assert azapi.resolve_cloud("AzureCloud") == (
         "https://management.azure.com/",
         "https://login.microsoftonline.com/",
         "https://management.azure.com/.default",
     )
-    assert az.resolve_cloud("AzureChinaCloud")[1] == "https://login.chinacloudapi.cn/"
+    assert azapi.resolve_cloud("AzureChinaCloud")[1] == "https://login.chinacloudapi.cn/"
     with pytest.raises(FileStorageError, match="cloud_environment must be one of"):
-        az.resolve_cloud("Mars")
+        azapi.resolve_cloud("Mars")
 
     def metadata(doc):
         return lambda url, timeout: SimpleNamespace(raise_for_status=lambda: None, json=lambda: doc)
@@ -115,21 +122,21 @@ def test_resolve_cloud_names_and_metadata():
         "resourceManager": "https://arm.stack/",
         "authentication": {"loginEndpoint": "https://login.stack/adfs/", "audiences": ["https://aud.stack/"]},
     }
-    assert az.resolve_cloud("https://arm.stack", metadata(single)) == (
+    assert azapi.resolve_cloud("https://arm.stack", metadata(single)) == (
         "https://arm.stack/",
         "https://login.stack/adfs/",
         "https://aud.stack/.default",
     )
     listed = [dict(single, resourceManager="https://elsewhere/"), single]
-    assert az.resolve_cloud("https://arm.stack/", metadata(listed))[0] == "https://arm.stack/"
+    assert azapi.resolve_cloud("https://arm.stack/", metadata(listed))[0] == "https://arm.stack/"
     with pytest.raises(FileStorageError, match=re.escape("names no authentication.loginEndpoint")):
-        az.resolve_cloud("https://arm.stack", metadata({"resourceManager": "https://arm.stack/"}))
+        azapi.resolve_cloud("https://arm.stack", metadata({"resourceManager": "https://arm.stack/"}))
 
     def unreachable(url, timeout):
         raise OSError("refused")
 
     with pytest.raises(FileStorageError, match="could not read the Azure cloud metadata"):
-        az.resolve_cloud("https://arm.stack", unreachable)
+        azapi.resolve_cloud("https://arm.stack", unreachable)
 
 
 def http_error(status, code, message):
@@ -139,7 +146,7 @@ def http_error(status, code, message):
     return exc
 
 
-class Api(az.AzureApi):
+class Api(azapi.AzureApi):
     """AzureApi.call with clients made of plain functions."""
 
     def __init__(self, storage=None, eventgrid=None, blob=None, queue=None):

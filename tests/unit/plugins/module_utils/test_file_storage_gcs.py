@@ -10,6 +10,8 @@ from google.cloud.storage import _signing
 from google.oauth2 import service_account
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_gcs as gcs
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_gcs_api as gcsapi
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_gcs_config as gcsconfig
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import (
     Changes,
     FileStorageError,
@@ -24,52 +26,56 @@ def test_grant_publisher_adds_member_keeps_others_and_is_idempotent():
         "etag": "abc",
         "bindings": [
             {"role": "roles/pubsub.viewer", "members": ["user:a@x"]},
-            {"role": gcs.PUBLISHER_ROLE, "members": ["user:b@x"]},
+            {"role": gcsconfig.PUBLISHER_ROLE, "members": ["user:b@x"]},
         ],
     }
-    updated = gcs.grant_publisher(policy, AGENT)
+    updated = gcsconfig.grant_publisher(policy, AGENT)
     assert updated["etag"] == "abc"  # sent back so a concurrent change is refused, not lost
     assert updated["bindings"][0] == policy["bindings"][0]
     assert updated["bindings"][1]["members"] == ["user:b@x", AGENT]
     assert policy["bindings"][1]["members"] == ["user:b@x"], "input must not be mutated"
-    assert gcs.grant_publisher(updated, AGENT) is None
+    assert gcsconfig.grant_publisher(updated, AGENT) is None
 
 
 def test_grant_publisher_ignores_conditional_bindings_and_empty_policies():
-    conditional = {"bindings": [{"role": gcs.PUBLISHER_ROLE, "members": [AGENT], "condition": {"expression": "false"}}]}
-    updated = gcs.grant_publisher(conditional, AGENT)
-    assert updated["bindings"][-1] == {"role": gcs.PUBLISHER_ROLE, "members": [AGENT]}
-    assert gcs.grant_publisher({}, AGENT) == {"bindings": [{"role": gcs.PUBLISHER_ROLE, "members": [AGENT]}]}
+    conditional = {
+        "bindings": [{"role": gcsconfig.PUBLISHER_ROLE, "members": [AGENT], "condition": {"expression": "false"}}]
+    }
+    updated = gcsconfig.grant_publisher(conditional, AGENT)
+    assert updated["bindings"][-1] == {"role": gcsconfig.PUBLISHER_ROLE, "members": [AGENT]}
+    assert gcsconfig.grant_publisher({}, AGENT) == {
+        "bindings": [{"role": gcsconfig.PUBLISHER_ROLE, "members": [AGENT]}]
+    }
 
 
 def test_notification_shape_and_matching():
-    desired = gcs.desired_notification("p", "t")
+    desired = gcsconfig.desired_notification("p", "t")
     assert desired == {
         "topic": "//pubsub.googleapis.com/projects/p/topics/t",
         "payload_format": "JSON_API_V1",
         "event_types": ["OBJECT_FINALIZE"],
     }
-    assert gcs.notification_matches(dict(desired, id="1", etag="1"), "p", "t")
+    assert gcsconfig.notification_matches(dict(desired, id="1", etag="1"), "p", "t")
     # The API also returns the topic without the service prefix in some responses.
-    assert gcs.notification_matches(dict(desired, topic="projects/p/topics/t"), "p", "t")
-    assert not gcs.notification_matches(dict(desired, payload_format="NONE"), "p", "t")
-    assert not gcs.notification_matches(dict(desired, event_types=["OBJECT_DELETE"]), "p", "t")
-    assert not gcs.notification_matches(dict(desired, object_name_prefix="x/"), "p", "t")
-    assert not gcs.notification_matches(
+    assert gcsconfig.notification_matches(dict(desired, topic="projects/p/topics/t"), "p", "t")
+    assert not gcsconfig.notification_matches(dict(desired, payload_format="NONE"), "p", "t")
+    assert not gcsconfig.notification_matches(dict(desired, event_types=["OBJECT_DELETE"]), "p", "t")
+    assert not gcsconfig.notification_matches(dict(desired, object_name_prefix="x/"), "p", "t")
+    assert not gcsconfig.notification_matches(
         dict(desired, topic="//pubsub.googleapis.com/projects/p/topics/other"), "p", "t"
     )
 
 
 def test_cors_merge():
     other = {"origin": ["https://other"], "method": ["GET"]}
-    rules = gcs.merge_cors([other, {"origin": ["https://w.example"], "method": ["GET"]}], "https://w.example")
-    assert rules == [other, gcs.gcs_cors("https://w.example")]
-    assert gcs.cors_is_current(rules, "https://w.example")
+    rules = gcsconfig.merge_cors([other, {"origin": ["https://w.example"], "method": ["GET"]}], "https://w.example")
+    assert rules == [other, gcsconfig.gcs_cors("https://w.example")]
+    assert gcsconfig.cors_is_current(rules, "https://w.example")
     assert rules[-1]["responseHeader"] == ["*", "Content-Type", "ETag"]
 
 
 def test_outputs_one_slash_pubsub():
-    out = gcs.outputs("bkt", "acme-ml", "wandb-events")
+    out = gcsconfig.outputs("bkt", "acme-ml", "wandb-events")
     assert out["env"] == {"BUCKET": "gs://bkt", "BUCKET_QUEUE": "pubsub:/acme-ml/wandb-events/wandb-events-sub"}
     assert out["secret_env_keys"] == []
 
@@ -94,7 +100,7 @@ def sa_credentials():
 
 def test_signed_url_matches_googles_own_v4_signer(sa_credentials):
     now = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-    ours = gcs.signed_url(
+    ours = gcsapi.signed_url(
         sa_credentials, "https://storage.googleapis.com", "bkt", "wandb-fleet-probe/a b~c", 300, now=now
     )
     theirs = _signing.generate_signed_url_v4(
@@ -124,7 +130,7 @@ class FakeHttp:
 
 
 def api_with(routes):
-    api = object.__new__(gcs.GcsApi)
+    api = object.__new__(gcsapi.GcsApi)
     api.credentials = None
     api.storage_http = api.pubsub_http = FakeHttp(routes)
     api.storage_url, api.pubsub_url = "https://storage", "https://pubsub"
@@ -136,7 +142,7 @@ def denied(permission):
 
 
 BASE = {
-    ("GET", "/storage/v1/b/bkt"): (200, {"name": "bkt", "cors": [gcs.gcs_cors("https://w.example")]}),
+    ("GET", "/storage/v1/b/bkt"): (200, {"name": "bkt", "cors": [gcsconfig.gcs_cors("https://w.example")]}),
     ("GET", "/v1/projects/p/topics/t"): (200, {"name": "projects/p/topics/t"}),
     ("GET", "/v1/projects/p/subscriptions/t-sub"): (
         200,
@@ -145,11 +151,11 @@ BASE = {
     ("GET", "/storage/v1/projects/p/serviceAccount"): (200, {"email_address": AGENT.split(":", 1)[1]}),
     ("GET", "/v1/projects/p/topics/t:getIamPolicy"): (
         200,
-        {"bindings": [{"role": gcs.PUBLISHER_ROLE, "members": [AGENT]}]},
+        {"bindings": [{"role": gcsconfig.PUBLISHER_ROLE, "members": [AGENT]}]},
     ),
     ("GET", "/storage/v1/b/bkt/notificationConfigs"): (
         200,
-        {"items": [dict(gcs.desired_notification("p", "t"), id="1")]},
+        {"items": [dict(gcsconfig.desired_notification("p", "t"), id="1")]},
     ),
 }
 
@@ -199,7 +205,7 @@ def test_set_iam_policy_denied():
 
 def test_notification_insert_denied_and_stale_configs_replaced():
     routes = dict(BASE)
-    stale = dict(gcs.desired_notification("p", "t"), id="7", payload_format="NONE")
+    stale = dict(gcsconfig.desired_notification("p", "t"), id="7", payload_format="NONE")
     other = {"id": "8", "topic": "//pubsub.googleapis.com/projects/p/topics/audit", "payload_format": "NONE"}
     routes[("GET", "/storage/v1/b/bkt/notificationConfigs")] = (200, {"items": [stale, other]})
     routes[("DELETE", "/storage/v1/b/bkt/notificationConfigs/7")] = (204, {})
@@ -255,4 +261,4 @@ def test_check_mode_on_nothing():
 
 def test_credentials_must_be_json():
     with pytest.raises(FileStorageError, match="must be a dict or the JSON"):
-        gcs.load_credentials({"credentials": "not json"})
+        gcsapi.load_credentials({"credentials": "not json"})

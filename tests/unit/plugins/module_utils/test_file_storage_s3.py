@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3 as s3mod
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3_api as s3api
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3_config as s3config
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import (
     Changes,
     FileStorageError,
@@ -18,7 +20,7 @@ QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:wandb-events"
 OTHER_ARN = "arn:aws:sqs:eu-west-1:123456789012:audit"
 
 entry_ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12).filter(
-    lambda s: s != s3mod.NOTIFICATION_ID
+    lambda s: s != s3config.NOTIFICATION_ID
 )
 other_queue = st.builds(
     lambda i, ev: {"Id": i, "QueueArn": OTHER_ARN, "Events": [ev]},
@@ -43,7 +45,7 @@ lam = st.builds(
 )
 def test_merge_keeps_others_and_holds_ours_exactly_once(queues, topics, lambdas, ours, eventbridge):
     existing = {"ResponseMetadata": {"HTTPStatusCode": 200}}
-    stale = [{"Id": s3mod.NOTIFICATION_ID, "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectRemoved:*"]}] * ours
+    stale = [{"Id": s3config.NOTIFICATION_ID, "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectRemoved:*"]}] * ours
     if queues or stale:
         existing["QueueConfigurations"] = queues + stale
     if topics:
@@ -53,7 +55,7 @@ def test_merge_keeps_others_and_holds_ours_exactly_once(queues, topics, lambdas,
     if eventbridge:
         existing["EventBridgeConfiguration"] = {}
 
-    merged = s3mod.merge_notification(existing, QUEUE_ARN)
+    merged = s3config.merge_notification(existing, QUEUE_ARN)
 
     assert "ResponseMetadata" not in merged
     assert [e for e in merged["QueueConfigurations"] if e["QueueArn"] == OTHER_ARN] == queues
@@ -61,28 +63,28 @@ def test_merge_keeps_others_and_holds_ours_exactly_once(queues, topics, lambdas,
     assert merged.get("LambdaFunctionConfigurations", []) == lambdas
     assert ("EventBridgeConfiguration" in merged) == eventbridge
     ours_now = [e for e in merged["QueueConfigurations"] if e["QueueArn"] == QUEUE_ARN]
-    assert ours_now == [{"Id": s3mod.NOTIFICATION_ID, "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectCreated:*"]}]
-    assert s3mod.notification_is_current(merged, QUEUE_ARN)
+    assert ours_now == [{"Id": s3config.NOTIFICATION_ID, "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectCreated:*"]}]
+    assert s3config.notification_is_current(merged, QUEUE_ARN)
     # Merging again changes nothing: idempotent.
-    assert s3mod.merge_notification(merged, QUEUE_ARN) == merged
+    assert s3config.merge_notification(merged, QUEUE_ARN) == merged
 
 
 def test_entry_for_our_queue_under_another_id_is_replaced_not_duplicated():
     existing = {
         "QueueConfigurations": [{"Id": "made-by-hand", "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectCreated:Put"]}]
     }
-    assert not s3mod.notification_is_current(existing, QUEUE_ARN)
-    merged = s3mod.merge_notification(existing, QUEUE_ARN)
-    assert merged["QueueConfigurations"] == [s3mod.notification_entry(QUEUE_ARN)]
+    assert not s3config.notification_is_current(existing, QUEUE_ARN)
+    merged = s3config.merge_notification(existing, QUEUE_ARN)
+    assert merged["QueueConfigurations"] == [s3config.notification_entry(QUEUE_ARN)]
 
 
 @pytest.mark.parametrize(
     "entry",
     [
-        {"Id": s3mod.NOTIFICATION_ID, "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectCreated:Put"]},
-        {"Id": s3mod.NOTIFICATION_ID, "QueueArn": OTHER_ARN, "Events": ["s3:ObjectCreated:*"]},
+        {"Id": s3config.NOTIFICATION_ID, "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectCreated:Put"]},
+        {"Id": s3config.NOTIFICATION_ID, "QueueArn": OTHER_ARN, "Events": ["s3:ObjectCreated:*"]},
         {
-            "Id": s3mod.NOTIFICATION_ID,
+            "Id": s3config.NOTIFICATION_ID,
             "QueueArn": QUEUE_ARN,
             "Events": ["s3:ObjectCreated:*"],
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "x/"}]}},
@@ -90,20 +92,20 @@ def test_entry_for_our_queue_under_another_id_is_replaced_not_duplicated():
     ],
 )
 def test_drifted_entry_is_not_current(entry):
-    assert not s3mod.notification_is_current({"QueueConfigurations": [entry]}, QUEUE_ARN)
+    assert not s3config.notification_is_current({"QueueConfigurations": [entry]}, QUEUE_ARN)
 
 
 def test_remove_notification_keeps_others():
     existing = {
         "QueueConfigurations": [
-            s3mod.notification_entry(QUEUE_ARN),
+            s3config.notification_entry(QUEUE_ARN),
             {"Id": "a", "QueueArn": OTHER_ARN, "Events": ["e"]},
         ]
     }
-    assert s3mod.remove_notification(existing, QUEUE_ARN) == {
+    assert s3config.remove_notification(existing, QUEUE_ARN) == {
         "QueueConfigurations": [{"Id": "a", "QueueArn": OTHER_ARN, "Events": ["e"]}]
     }
-    assert s3mod.remove_notification({"QueueConfigurations": [s3mod.notification_entry(QUEUE_ARN)]}, None) == {}
+    assert s3config.remove_notification({"QueueConfigurations": [s3config.notification_entry(QUEUE_ARN)]}, None) == {}
 
 
 def test_queue_policy_allows_send_only_from_this_bucket_and_keeps_other_statements():
@@ -114,7 +116,7 @@ def test_queue_policy_allows_send_only_from_this_bucket_and_keeps_other_statemen
         "Action": "sqs:*",
         "Resource": QUEUE_ARN,
     }
-    policy = s3mod.build_queue_policy(
+    policy = s3config.build_queue_policy(
         json.dumps({"Version": "2012-10-17", "Statement": [other]}), QUEUE_ARN, "arn:aws:s3:::b"
     )
     assert policy["Statement"][0] == other
@@ -123,45 +125,45 @@ def test_queue_policy_allows_send_only_from_this_bucket_and_keeps_other_statemen
     assert ours["Principal"] == {"Service": "s3.amazonaws.com"}
     assert ours["Condition"] == {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::b"}}
     # Rebuilding replaces our statement (here for another bucket) instead of adding one.
-    again = s3mod.build_queue_policy(policy, QUEUE_ARN, "arn:aws:s3:::c")
+    again = s3config.build_queue_policy(policy, QUEUE_ARN, "arn:aws:s3:::c")
     assert len(again["Statement"]) == 2
     assert again["Statement"][1]["Condition"]["ArnEquals"]["aws:SourceArn"] == "arn:aws:s3:::c"
-    assert s3mod.remove_policy_statement(again) == {"Version": "2012-10-17", "Statement": [other]}
-    assert s3mod.remove_policy_statement(s3mod.build_queue_policy(None, QUEUE_ARN, "arn:aws:s3:::b")) is None
+    assert s3config.remove_policy_statement(again) == {"Version": "2012-10-17", "Statement": [other]}
+    assert s3config.remove_policy_statement(s3config.build_queue_policy(None, QUEUE_ARN, "arn:aws:s3:::b")) is None
 
 
 def test_policy_with_a_single_statement_object():
-    policy = s3mod.build_queue_policy({"Statement": {"Sid": "x", "Effect": "Deny"}}, QUEUE_ARN, "arn:aws:s3:::b")
-    assert [s["Sid"] for s in policy["Statement"]] == ["x", s3mod.POLICY_SID]
+    policy = s3config.build_queue_policy({"Statement": {"Sid": "x", "Effect": "Deny"}}, QUEUE_ARN, "arn:aws:s3:::b")
+    assert [s["Sid"] for s in policy["Statement"]] == ["x", s3config.POLICY_SID]
 
 
 def test_cors_merge_keeps_other_origins_and_replaces_ours():
     other = {"AllowedOrigins": ["https://other"], "AllowedMethods": ["GET"]}
     stale = {"AllowedOrigins": ["https://w.example"], "AllowedMethods": ["GET"]}
-    rules = s3mod.merge_cors([other, stale], "https://w.example/")
-    assert rules == [other, s3mod.s3_cors_rule("https://w.example")]
-    assert s3mod.cors_is_current(rules, "https://w.example")
-    assert not s3mod.cors_is_current([other, stale], "https://w.example")
+    rules = s3config.merge_cors([other, stale], "https://w.example/")
+    assert rules == [other, s3config.s3_cors_rule("https://w.example")]
+    assert s3config.cors_is_current(rules, "https://w.example")
+    assert not s3config.cors_is_current([other, stale], "https://w.example")
     assert rules[-1]["ExposeHeaders"] == ["ETag"] and rules[-1]["AllowedHeaders"] == ["*"]
 
 
 def test_outputs():
-    assert s3mod.outputs("b", "q", "eu-west-1") == {
+    assert s3config.outputs("b", "q", "eu-west-1") == {
         "bucket": "s3://b",
         "bucket_queue": "sqs://q",
         "env": {"BUCKET": "s3://b", "BUCKET_QUEUE": "sqs://q", "AWS_REGION": "eu-west-1"},
     }
-    assert s3mod.outputs("b", "q", "eu-west-1", "arn:aws:kms:k")["env"]["AWS_S3_KMS_ID"] == "arn:aws:kms:k"
+    assert s3config.outputs("b", "q", "eu-west-1", "arn:aws:kms:k")["env"]["AWS_S3_KMS_ID"] == "arn:aws:kms:k"
 
 
 def test_probe_event_matches_url_encoded_keys():
     body = json.dumps(
         {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": "wandb-fleet-probe/a+b%2Fc"}}}]}
     )
-    assert s3mod.probe_event(body, "wandb-fleet-probe/a b/c") == "ObjectCreated:Put"
-    assert s3mod.probe_event(body, "wandb-fleet-probe/other") is None
-    assert s3mod.probe_event('{"Event": "s3:TestEvent"}', "k") is None
-    assert s3mod.probe_event("not json", "k") is None
+    assert s3config.probe_event(body, "wandb-fleet-probe/a b/c") == "ObjectCreated:Put"
+    assert s3config.probe_event(body, "wandb-fleet-probe/other") is None
+    assert s3config.probe_event('{"Event": "s3:TestEvent"}', "k") is None
+    assert s3config.probe_event("not json", "k") is None
 
 
 # Error paths through the client layer -------------------------------------------------------
@@ -199,16 +201,16 @@ def storage(s3_answers, sqs_answers=None, **params):
             "get_queue_attributes": {"Attributes": {"QueueArn": QUEUE_ARN}},
         }
     )
-    api = s3mod.S3Api(s3, sqs, "eu-west-1")
+    api = s3api.S3Api(s3, sqs, "eu-west-1")
     args = dict({"name": "b", "queue": "q", "host": "https://w.example"}, **params)
     return s3mod.S3Storage(args, Changes(), api=api), s3, sqs
 
 
 EXISTING_BUCKET = {
     "head_bucket": {},
-    "get_public_access_block": {"PublicAccessBlockConfiguration": dict(s3mod.PUBLIC_ACCESS_BLOCK)},
-    "get_bucket_cors": {"CORSRules": [s3mod.s3_cors_rule("https://w.example")]},
-    "get_bucket_notification_configuration": {"QueueConfigurations": [s3mod.notification_entry(QUEUE_ARN)]},
+    "get_public_access_block": {"PublicAccessBlockConfiguration": dict(s3config.PUBLIC_ACCESS_BLOCK)},
+    "get_bucket_cors": {"CORSRules": [s3config.s3_cors_rule("https://w.example")]},
+    "get_bucket_notification_configuration": {"QueueConfigurations": [s3config.notification_entry(QUEUE_ARN)]},
 }
 
 
@@ -217,7 +219,7 @@ def test_fully_configured_setup_makes_no_call_that_writes():
     sqs.answers["get_queue_attributes"] = {
         "Attributes": {
             "QueueArn": QUEUE_ARN,
-            "Policy": json.dumps(s3mod.build_queue_policy(None, QUEUE_ARN, "arn:aws:s3:::b")),
+            "Policy": json.dumps(s3config.build_queue_policy(None, QUEUE_ARN, "arn:aws:s3:::b")),
         }
     }
     st_.present()
@@ -355,7 +357,7 @@ def test_check_mode_on_a_missing_setup_writes_nothing_and_lists_everything():
     st_ = s3mod.S3Storage(
         {"name": "b", "queue": "q", "host": "https://w.example"},
         Changes(check_mode=True),
-        api=s3mod.S3Api(s3, sqs, "us-east-1"),
+        api=s3api.S3Api(s3, sqs, "us-east-1"),
     )
     st_.present()
     assert [a.split(" ")[0] for a in st_.changes.actions] == ["create", "block", "set", "create", "allow", "send"]
@@ -365,14 +367,14 @@ def test_check_mode_on_a_missing_setup_writes_nothing_and_lists_everything():
 
 def test_queue_is_required():
     with pytest.raises(FileStorageError, match="needs queue"):
-        s3mod.S3Storage({"name": "b", "queue": None}, Changes(), api=s3mod.S3Api(None, None, "us-east-1"))
+        s3mod.S3Storage({"name": "b", "queue": None}, Changes(), api=s3api.S3Api(None, None, "us-east-1"))
 
 
 def test_absent_keeps_a_non_empty_bucket_and_empties_it_with_force():
     answers = {
         "head_bucket": {},
-        "get_bucket_notification_configuration": {"QueueConfigurations": [s3mod.notification_entry(QUEUE_ARN)]},
-        "get_bucket_cors": {"CORSRules": [s3mod.s3_cors_rule("https://w.example")]},
+        "get_bucket_notification_configuration": {"QueueConfigurations": [s3config.notification_entry(QUEUE_ARN)]},
+        "get_bucket_cors": {"CORSRules": [s3config.s3_cors_rule("https://w.example")]},
         "list_object_versions": {
             "Versions": [{"Key": "k", "VersionId": "v1"}],
             "DeleteMarkers": [{"Key": "k", "VersionId": "v2"}],

@@ -9,6 +9,8 @@ import pytest
 from harness import run_module
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3 as s3_utils
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3_api as s3_api
+from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_s3_config as s3_config
 from ansible_collections.wandb_local.fleet.plugins.module_utils._file_storage_common import FileStorageError
 from ansible_collections.wandb_local.fleet.plugins.modules import file_storage
 
@@ -48,7 +50,7 @@ class Stub:
         )
 
     def outputs(self):
-        return s3_utils.outputs("b", "q", "eu-west-1")
+        return s3_config.outputs("b", "q", "eu-west-1")
 
 
 @pytest.fixture
@@ -112,6 +114,6 @@ def test_option_rules(stub, args, message):
 
 
 def test_missing_library_is_reported(monkeypatch):
-    monkeypatch.setattr(s3_utils, "HAS_BOTO3", False)
+    monkeypatch.setattr(s3_api, "HAS_BOTO3", False)
     result = run_module(file_storage.main, BASE)
     assert result.failed and "boto3" in result["msg"]
