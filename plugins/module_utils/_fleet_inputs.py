@@ -27,23 +27,29 @@ class FleetInputError(ValueError):
     """An input of a filter is unusable. The message names the input; it never repeats a secret."""
 
 
-def host_vars_subset(hostvars, hosts, names):
+def host_vars_subset(hostvars, hosts, names, parts=None):
     """{host: {name: value}} for the `names` each of `hosts` defines, as plain values.
 
     `hostvars` is Ansible's (or any mapping of host to mapping). Only the named variables are
-    read, so nothing else of a host is templated (no password lookup runs by accident). A host
+    read, so nothing else of a host is templated (no password lookup runs by accident); `parts`
+    maps a name whose value is a mapping (ansible_facts) to the only keys of it to keep. A host
     unknown to `hostvars` defines nothing.
     """
     if not isinstance(hostvars, Mapping):
         raise FleetInputError("hostvars must be a mapping of host names to their variables (pass hostvars)")
+    parts = parts or {}
     result = {}
     for host in hosts:
         found = {}
         if host in hostvars:
             variables = hostvars[host]
             for name in names:
-                if name in variables:
-                    found[name] = plain(variables[name])
+                if name not in variables:
+                    continue
+                value = variables[name]
+                if name in parts and isinstance(value, Mapping):
+                    value = dict((key, value[key]) for key in parts[name] if key in value)
+                found[name] = plain(value)
         result[host] = found
     return result
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wandb_local.fleet.plugins.filter import wandb_minio
+from ansible_collections.wandb_local.fleet.plugins.filter import wandb_minio, wandb_redis
 
 
 class RecordingHostVars(Mapping):
@@ -53,7 +53,7 @@ class RecordingHostVars(Mapping):
         return len(self.hosts)
 
 
-FILTERS = wandb_minio.FilterModule().filters()
+FILTERS = {**wandb_minio.FilterModule().filters(), **wandb_redis.FilterModule().filters()}
 MINE = {
     "wandb_minio_node_name": "minio1",
     "wandb_minio_drives": "/data{1...2}",
@@ -90,3 +90,38 @@ def test_minio_layout_errors_are_filter_errors_naming_the_filter():
 def test_minio_policy_statements_errors_are_filter_errors():
     with pytest.raises(AnsibleFilterError, match=r"minio_policy_statements: the output of mc .* not JSON"):
         FILTERS["minio_policy_statements"]("mc: <ERROR>")
+
+
+def test_redis_primary_reads_only_the_topology_facts_and_addresses():
+    facts = {"all_ipv4_addresses": ["10.0.0.2"], "all_ipv6_addresses": [], "env": RuntimeError("all facts copied")}
+    hostvars = RecordingHostVars(
+        {
+            "r1": {"wandb_redis__said_primary": "10.0.0.2 6379", "wandb_redis_password": RuntimeError("lookup ran")},
+            "r2": {"wandb_redis__said_primary": "10.0.0.2 6379", "ansible_facts": facts},
+            "r3": {"wandb_redis__node_address": "r3"},
+        }
+    )
+    primary = FILTERS["redis_primary"](["r2", "r3"], hostvars, ["r1", "r2", "r3"], "2", "6390")
+    assert (primary["source"], primary["host"], primary["port"]) == ("sentinels", "r2", 6390)
+    assert {name for _, name in hostvars.read} <= {
+        "wandb_redis__said_primary",
+        "ansible_facts",
+        "wandb_redis__node_address",
+    }
+
+
+def test_redis_primary_errors_are_filter_errors():
+    with pytest.raises(AnsibleFilterError, match=r"redis_primary: wandb_redis__node_address of r1 is not known"):
+        FILTERS["redis_primary"](["r1", "r2"], {}, ["r1", "r2", "r3"], 2, 6379)
+    with pytest.raises(
+        AnsibleFilterError, match=r"redis_primary: the sentinels \(wandb_redis_sentinels\) must be a list"
+    ):
+        FILTERS["redis_primary"](["r1", "r2"], {}, "r1", 2, 6379)
+
+
+def test_redis_config_state_errors_never_show_the_files():
+    secret = "masterauth s3cr3t-pass"
+    with pytest.raises(AnsibleFilterError) as caught:
+        FILTERS["redis_config_state"]([secret], "requirepass s3cr3t-pass", "# marker:", "wandb", "redis-cli", "/ca")
+    assert "redis_config_state: the data node configuration must be the text" in str(caught.value)
+    assert "s3cr3t" not in str(caught.value)
