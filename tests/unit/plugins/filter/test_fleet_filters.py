@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wandb_local.fleet.plugins.filter import wandb_minio, wandb_redis
+from ansible_collections.wandb_local.fleet.plugins.filter import wandb_minio, wandb_mysql, wandb_redis
 
 
 class RecordingHostVars(Mapping):
@@ -53,7 +53,11 @@ class RecordingHostVars(Mapping):
         return len(self.hosts)
 
 
-FILTERS = {**wandb_minio.FilterModule().filters(), **wandb_redis.FilterModule().filters()}
+FILTERS = {
+    **wandb_minio.FilterModule().filters(),
+    **wandb_mysql.FilterModule().filters(),
+    **wandb_redis.FilterModule().filters(),
+}
 MINE = {
     "wandb_minio_node_name": "minio1",
     "wandb_minio_drives": "/data{1...2}",
@@ -125,3 +129,18 @@ def test_redis_config_state_errors_never_show_the_files():
         FILTERS["redis_config_state"]([secret], "requirepass s3cr3t-pass", "# marker:", "wandb", "redis-cli", "/ca")
     assert "redis_config_state: the data node configuration must be the text" in str(caught.value)
     assert "s3cr3t" not in str(caught.value)
+
+
+def test_mysql_server_ids_reads_only_the_server_ids():
+    hostvars = RecordingHostVars(
+        {"db1": {"wandb_mysql_login_password": RuntimeError("lookup ran")}, "db2": {"wandb_mysql_server_id": "5"}}
+    )
+    assert FILTERS["mysql_server_ids"](["db1", "db2"], hostvars) == [1, 5]
+    assert hostvars.read == [("db2", "wandb_mysql_server_id")]
+
+
+def test_mysql_filter_errors_are_filter_errors():
+    with pytest.raises(AnsibleFilterError, match=r"mysql_server_ids: the hosts of the group .* must be a list"):
+        FILTERS["mysql_server_ids"]("db1", {})
+    with pytest.raises(AnsibleFilterError, match=r"mysql_server_candidate: mysql_installed must be a boolean"):
+        FILTERS["mysql_server_candidate"]({}, "perhaps", False)
