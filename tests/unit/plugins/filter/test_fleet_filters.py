@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wandb_local.fleet.plugins.filter import wandb_minio, wandb_mysql, wandb_redis
+from ansible_collections.wandb_local.fleet.plugins.filter import wandb_minio, wandb_mysql, wandb_redis, wandb_servers
 
 
 class RecordingHostVars(Mapping):
@@ -57,6 +57,7 @@ FILTERS = {
     **wandb_minio.FilterModule().filters(),
     **wandb_mysql.FilterModule().filters(),
     **wandb_redis.FilterModule().filters(),
+    **wandb_servers.FilterModule().filters(),
 }
 MINE = {
     "wandb_minio_node_name": "minio1",
@@ -144,3 +145,25 @@ def test_mysql_filter_errors_are_filter_errors():
         FILTERS["mysql_server_ids"]("db1", {})
     with pytest.raises(AnsibleFilterError, match=r"mysql_server_candidate: mysql_installed must be a boolean"):
         FILTERS["mysql_server_candidate"]({}, "perhaps", False)
+
+
+def test_server_filters_read_only_their_variables():
+    hostvars = RecordingHostVars(
+        {
+            "w1": {"wandb_server_license": RuntimeError("license read"), "wandb_server_port": 8081},
+            "w2": {"wandb_server_standby": "yes", "wandb_server_upstream": "10.0.0.2:8080"},
+        }
+    )
+    assert FILTERS["active_servers"](["w1", "w2"], hostvars) == ["w1"]
+    assert FILTERS["server_upstreams"](["w2", "w1"], hostvars) == [
+        {"address": "w1:8081", "backup": False},
+        {"address": "10.0.0.2:8080", "backup": True},
+    ]
+    assert "wandb_server_license" not in {name for _, name in hostvars.read}
+
+
+def test_server_filter_errors_are_filter_errors():
+    with pytest.raises(AnsibleFilterError, match=r"active_servers: wandb_server_standby of w1 must be a boolean"):
+        FILTERS["active_servers"](["w1"], {"w1": {"wandb_server_standby": "perhaps"}})
+    with pytest.raises(AnsibleFilterError, match=r"server_upstreams: the server hosts .* must be a list"):
+        FILTERS["server_upstreams"](None, {})
