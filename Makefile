@@ -70,6 +70,7 @@ lint: deps
 	ruff format --check .
 	ansible-lint --offline
 	python tests/check_argument_specs.py
+	python tests/check_jinja_programs.py
 	antsibull-changelog lint
 	cd tests/standin && go vet ./...
 
