@@ -135,4 +135,3 @@ def test_unreadable_yaml_is_reported(tmp_path, checker):
     write(tmp_path, "roles/x/vars/main.yml", "a: [unclosed\n")
     problems = checker.check_file(tmp_path / "roles/x/vars/main.yml", tmp_path)
     assert problems and "not YAML this check can read" in problems[0]
-
