@@ -108,7 +108,7 @@ def test_redis_primary_reads_only_the_topology_facts_and_addresses():
     )
     primary = FILTERS["redis_primary"](["r2", "r3"], hostvars, ["r1", "r2", "r3"], "2", "6390")
     assert (primary["source"], primary["host"], primary["port"]) == ("sentinels", "r2", 6390)
-    assert {name for _, name in hostvars.read} <= {
+    assert {read[1] for read in hostvars.read} <= {
         "wandb_redis__said_primary",
         "ansible_facts",
         "wandb_redis__node_address",
@@ -159,7 +159,7 @@ def test_server_filters_read_only_their_variables():
         {"address": "w1:8081", "backup": False},
         {"address": "10.0.0.2:8080", "backup": True},
     ]
-    assert "wandb_server_license" not in {name for _, name in hostvars.read}
+    assert "wandb_server_license" not in {read[1] for read in hostvars.read}
 
 
 def test_server_filter_errors_are_filter_errors():

@@ -140,7 +140,9 @@ def facts(said=None, roles=None, files=None, node_addresses=None, ipv6=None):
     return result
 
 
-def elect(host_facts, quorum=2, port=6379, inventory_primary="", servers=SERVERS, sentinels=SERVERS):
+def elect(host_facts, quorum=2, port=6379, inventory_primary="", servers=None, sentinels=None):
+    servers = SERVERS if servers is None else servers
+    sentinels = SERVERS if sentinels is None else sentinels
     return elect_primary(servers, sentinels, host_facts, quorum, port, inventory_primary)
 
 
