@@ -62,6 +62,8 @@ def test_four_nodes_two_drives():
         ("/d{01...03}", ["/d01", "/d02", "/d03"]),
         ("/d{1...03}", ["/d01", "/d02", "/d03"]),
         ("/d{01...3}", ["/d1", "/d2", "/d3"]),  # the padded end decides the width: the last one here
+        ("/d{01...10}", ["/d%02d" % i for i in range(1, 11)]),
+        ("/d{1...10}", ["/d%d" % i for i in range(1, 11)]),
         ("/d{9...11}", ["/d9", "/d10", "/d11"]),
         ("/d{2...2}", ["/d2"]),
         ("/d{4...1}", []),
@@ -82,6 +84,8 @@ def test_drive_series(drives, expanded):
         (["rack1-node1", "rack1-node2"], "rack1-node{1...2}", True),
         (["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"], "10.0.0.{1...4}", True),
         (["minio9", "minio10", "minio11", "minio12"], "minio{9...12}", True),
+        (["minio08", "minio09", "minio10", "minio11"], "minio{08...11}", True),
+        (["minio8", "minio09", "minio10"], "minio{8...10}", False),  # 8 without its zero
         (["minio1", "minio2", "minio4"], "minio{1...4}", False),  # a gap
         (["minio1", "minio02"], "minio{1...02}", False),  # mixed widths
         (["minio1", "minio1"], "minio1", False),  # no number differs
@@ -206,8 +210,8 @@ def test_policy_statements_sort_lists_and_fill_defaults():
         {"Effect": "", "Condition": {"a": 1}, "Action": ["s3:GetObject"], "Resource": ["arn:x"]}
     ]
     # Jinja's sort: text without regard to case.
-    mixed = {"policyInfo": {"Policy": {"Statement": [{"Action": ["s3:PutObject", "S3:GetObject", "s3:ListBucket"]}]}}}
-    assert policy_statements(mixed)[0]["Action"] == ["S3:GetObject", "s3:ListBucket", "s3:PutObject"]
+    mixed = {"policyInfo": {"Policy": {"Statement": [{"Action": ["s3:PutObject", "S3:ListBucket", "s3:GetObject"]}]}}}
+    assert policy_statements(mixed)[0]["Action"] == ["s3:GetObject", "S3:ListBucket", "s3:PutObject"]
 
 
 @pytest.mark.parametrize(
