@@ -72,7 +72,8 @@ _ALPHABET = string.ascii_letters + string.digits
 def secret_path(secrets_dir, name):
     if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
         raise AnsibleLookupError(
-            "generated_secret: name %r must be <role>/<file> (lower-case role, a file name without '/' or '..')" % (name,)
+            "generated_secret: name %r must be <role>/<file> (lower-case role, a file name without '/' or '..')"
+            % (name,)
         )
     return os.path.join(secrets_dir, name)
 

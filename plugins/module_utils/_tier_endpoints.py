@@ -30,7 +30,10 @@ FIELDS = {
     "host": ("all", "the host name or address clients connect to"),
     "port": ("all", "the TCP port clients connect to (integer)"),
     "tls": ("all", "whether clients must speak TLS (boolean)"),
-    "ca_file": ("all", "the CA certificate on the controller that verifies the service, '' for the system roots or no TLS"),
+    "ca_file": (
+        "all",
+        "the CA certificate on the controller that verifies the service, '' for the system roots or no TLS",
+    ),
     "client_url": (
         "bucket",
         "the object store endpoint training hosts reach through signed URLs; may differ from the one in BUCKET",
@@ -55,6 +58,11 @@ class EndpointError(ValueError):
     """An endpoint does not have the contract's shape; the message names the field."""
 
 
+def _not_in_shape(where, field, tier):
+    shape = ", ".join(fields_for(tier))
+    return EndpointError("%s has %s, which is not part of the %s endpoint (%s)" % (where, field, tier, shape))
+
+
 def fields_for(tier):
     if tier not in TIERS:
         raise EndpointError("unknown tier %r (known: %s)" % (tier, ", ".join(sorted(TIERS))))
@@ -77,7 +85,9 @@ def _check_env(tier, env, where):
     unknown = sorted(set(env) - set(required) - set(optional))
     if unknown:
         allowed = ", ".join(required + optional) or "nothing"
-        raise EndpointError("%s.env sets %s, which the %s tier does not provide (it provides %s)" % (where, unknown[0], tier, allowed))
+        raise EndpointError(
+            "%s.env sets %s, which the %s tier does not provide (it provides %s)" % (where, unknown[0], tier, allowed)
+        )
     for name, value in env.items():
         if not isinstance(value, str):
             raise EndpointError("%s.env.%s must be a string, got %s" % (where, name, type(value).__name__))
@@ -86,7 +96,8 @@ def _check_env(tier, env, where):
                 parse_url(value, _URL_KINDS[name])
             except WandbUrlError as exc:
                 # The parser's messages name the part and never repeat a password.
-                raise EndpointError("%s.env.%s is not a URL the server reads: %s" % (where, name, str(exc).split(": ", 1)[-1])) from None
+                rule = str(exc).split(": ", 1)[-1]
+                raise EndpointError("%s.env.%s is not a URL the server reads: %s" % (where, name, rule)) from None
     return dict(env)
 
 
@@ -94,14 +105,15 @@ def check_endpoint(tier, value, where=None):
     """Return `value` if it has every field of the tier's shape with the right types, else raise."""
     where = where or fact_name(tier)
     if not isinstance(value, dict):
-        raise EndpointError("%s must be a mapping with %s, got %s" % (where, ", ".join(fields_for(tier)), type(value).__name__))
+        shape = ", ".join(fields_for(tier))
+        raise EndpointError("%s must be a mapping with %s, got %s" % (where, shape, type(value).__name__))
     expected = fields_for(tier)
     missing = [name for name in expected if name not in value]
     if missing:
         raise EndpointError("%s lacks %s" % (where, ", ".join(missing)))
     unknown = sorted(set(value) - set(expected))
     if unknown:
-        raise EndpointError("%s has %s, which is not part of the %s endpoint (%s)" % (where, unknown[0], tier, ", ".join(expected)))
+        raise _not_in_shape(where, unknown[0], tier)
     _check_env(tier, value["env"], where)
     for name in ("url", "ca_file") + (("client_url",) if tier == "bucket" else ()):
         if not isinstance(value[name], str):
@@ -155,7 +167,7 @@ def external_endpoint(tier, value, where):
     env = _check_env(tier, value["env"], where)
     unknown = sorted(set(value) - set(fields_for(tier)))
     if unknown:
-        raise EndpointError("%s has %s, which is not part of the %s endpoint (%s)" % (where, unknown[0], tier, ", ".join(fields_for(tier))))
+        raise _not_in_shape(where, unknown[0], tier)
     host, port, tls, url = _service_parts(tier, env)
     endpoint = {"env": env, "url": url, "host": host, "port": port, "tls": tls, "ca_file": ""}
     if tier == "bucket":
@@ -184,4 +196,5 @@ def legacy_endpoint(tier, legacy_values):
     if not given:
         return None, []
     env = dict((names[name], value) for name, value in given.items())
-    return external_endpoint(tier, {"env": env}, "wandb_server_%s (from %s)" % (tier, ", ".join(sorted(given)))), sorted(given)
+    where = "wandb_server_%s (from %s)" % (tier, ", ".join(sorted(given)))
+    return external_endpoint(tier, {"env": env}, where), sorted(given)

@@ -68,7 +68,10 @@ def test_a_published_endpoint_of_the_right_shape_passes():
         ({"ca_file": "ca.crt"}, "ca_file must be an absolute path"),
         ({"client_url": "https://x"}, "has client_url, which is not part of the mysql endpoint"),
         ({"env": {}}, "wandb_mysql_endpoint.env must set MYSQL"),
-        ({"env": {"MYSQL": "mysql://db1/x", "REDIS": "redis://r:6379"}}, "sets REDIS, which the mysql tier does not provide"),
+        (
+            {"env": {"MYSQL": "mysql://db1/x", "REDIS": "redis://r:6379"}},
+            "sets REDIS, which the mysql tier does not provide",
+        ),
         ({"env": {"MYSQL": "postgres://wandb:%s@db1/x" % PASSWORD}}, "env.MYSQL is not a URL the server reads"),
         ({"host": "bad host"}, "wandb_mysql_endpoint.host"),
     ],
@@ -113,10 +116,26 @@ def test_every_tier_has_a_fact_named_after_its_role():
             {"BUCKET": "s3://key:%s@minio.lan:9000/wandb?tls=true" % PASSWORD, "AWS_REGION": "us-east-1"},
             ("minio.lan", 9000, True, "https://minio.lan:9000"),
         ),
-        ("bucket", {"BUCKET": "s3://key:%s@minio.lan:9000/wandb" % PASSWORD}, ("minio.lan", 9000, False, "http://minio.lan:9000")),
-        ("bucket", {"BUCKET": "s3://key:%s@wandb-files" % PASSWORD}, ("s3.amazonaws.com", 443, True, "https://s3.amazonaws.com")),
-        ("bucket", {"BUCKET": "gs://wandb-files"}, ("storage.googleapis.com", 443, True, "https://storage.googleapis.com")),
-        ("bucket", {"BUCKET": "az://acct/files"}, ("acct.blob.core.windows.net", 443, True, "https://acct.blob.core.windows.net")),
+        (
+            "bucket",
+            {"BUCKET": "s3://key:%s@minio.lan:9000/wandb" % PASSWORD},
+            ("minio.lan", 9000, False, "http://minio.lan:9000"),
+        ),
+        (
+            "bucket",
+            {"BUCKET": "s3://key:%s@wandb-files" % PASSWORD},
+            ("s3.amazonaws.com", 443, True, "https://s3.amazonaws.com"),
+        ),
+        (
+            "bucket",
+            {"BUCKET": "gs://wandb-files"},
+            ("storage.googleapis.com", 443, True, "https://storage.googleapis.com"),
+        ),
+        (
+            "bucket",
+            {"BUCKET": "az://acct/files"},
+            ("acct.blob.core.windows.net", 443, True, "https://acct.blob.core.windows.net"),
+        ),
     ],
 )
 def test_an_external_service_is_completed_from_its_url(tier, env, expected):
@@ -146,7 +165,10 @@ def test_given_fields_of_an_external_service_win():
         ({"url": "mysql://db/x"}, "wandb_server_mysql must set env (the W&B variables: MYSQL)"),
         ({"env": {"MYSQL": "mysql://u:%s@db/x" % PASSWORD}, "password": PASSWORD}, "has password, which is not part"),
         ({"env": {"MYSQL": "mysql://u:%s@db/x" % PASSWORD}, "port": "x"}, "wandb_server_mysql.port must be an integer"),
-        ({"env": {"MYSQL": "mysql://u:%s@db" % PASSWORD}}, "env.MYSQL is not a URL the server reads: must name exactly one database"),
+        (
+            {"env": {"MYSQL": "mysql://u:%s@db" % PASSWORD}},
+            "env.MYSQL is not a URL the server reads: must name exactly one database",
+        ),
     ],
 )
 def test_a_wrong_external_service_is_named(value, message):
@@ -165,7 +187,9 @@ def test_the_deprecated_inputs_make_the_same_endpoint():
     }
     endpoint, used = contract.legacy_endpoint("bucket", legacy)
     assert used == ["wandb_server_aws_region", "wandb_server_bucket_queue", "wandb_server_bucket_url"]
-    assert endpoint["env"] == {"BUCKET": legacy["wandb_server_bucket_url"], "BUCKET_QUEUE": "internal://", "AWS_REGION": "us-east-1"}
+    expected = {"BUCKET": legacy["wandb_server_bucket_url"], "BUCKET_QUEUE": "internal://", "AWS_REGION": "us-east-1"}
+    assert endpoint["env"] == expected
     assert contract.legacy_endpoint("mysql", legacy) == (None, [])
-    with pytest.raises(contract.EndpointError, match=re.escape("wandb_server_redis (from wandb_server_redis_url).env.REDIS")):
+    named = re.escape("wandb_server_redis (from wandb_server_redis_url).env.REDIS")
+    with pytest.raises(contract.EndpointError, match=named):
         contract.legacy_endpoint("redis", {"wandb_server_redis_url": "rediss://x:6379"})
