@@ -3,7 +3,9 @@
 For each role: every variable in defaults/main.yml is documented in an entry point (usually
 `main`) with the same default; every documented default exists in defaults/main.yml with the same
 value; all variables carry the role prefix (wandb_<role>_). Options without a default (required
-or truly optional inputs) may be absent from defaults/main.yml."""
+or truly optional inputs) may be absent from defaults/main.yml. Every entry point has its tasks
+file, and every tier role has the `publish` entry point of the contract between tiers
+(docs/role-conventions.md), taking wandb_<role>_publish_host."""
 
 import sys
 from pathlib import Path
@@ -12,6 +14,8 @@ import yaml
 
 ROLES_DIR = Path(__file__).resolve().parent.parent / "roles"
 MISSING = object()
+# The roles that publish wandb_<role>_endpoint (plugins/module_utils/_tier_endpoints.py TIERS).
+TIER_ROLES = ("mysql", "redis", "minio", "server", "proxy")
 
 
 def check_role(role: Path) -> list[str]:
@@ -28,6 +32,16 @@ def check_role(role: Path) -> list[str]:
         return [f"{role.name}: not valid YAML: {error}"]
     if "main" not in specs:
         problems.append(f"{role.name}: argument_specs has no `main` entry point")
+    for entry_point in specs:
+        if not (role / "tasks" / f"{entry_point}.yml").is_file():
+            problems.append(f"{role.name}: entry point {entry_point} has no tasks/{entry_point}.yml")
+    if role.name in TIER_ROLES:
+        publish_options = (specs.get("publish") or {}).get("options") or {}
+        if f"{prefix}publish_host" not in publish_options:
+            problems.append(
+                f"{role.name}: a tier role needs the `publish` entry point with option {prefix}publish_host "
+                "(docs/role-conventions.md, the contract between tiers)"
+            )
     for entry_point, spec in specs.items():
         for name, option in (spec.get("options") or {}).items():
             if not name.startswith(prefix):

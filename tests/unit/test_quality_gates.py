@@ -31,7 +31,18 @@ def make_role(root, name, defaults, options):
     (role / "defaults" / "main.yml").write_text(yaml.safe_dump(defaults))
     specs = {"argument_specs": {"main": {"short_description": name, "options": options}}}
     (role / "meta" / "argument_specs.yml").write_text(yaml.safe_dump(specs))
+    (role / "tasks").mkdir()
+    (role / "tasks" / "main.yml").write_text("---\n")
     return role
+
+
+def add_publish_entry_point(role):
+    specs_file = role / "meta" / "argument_specs.yml"
+    specs = yaml.safe_load(specs_file.read_text())
+    option = {"type": "str", "description": "Host to publish for."}
+    specs["argument_specs"]["publish"] = {"options": {f"wandb_{role.name}_publish_host": option}}
+    specs_file.write_text(yaml.safe_dump(specs))
+    (role / "tasks" / "publish.yml").write_text("---\n")
 
 
 def test_matching_role_passes(tmp_path, specs_checker):
@@ -44,7 +55,20 @@ def test_matching_role_passes(tmp_path, specs_checker):
             "wandb_redis_password": {"type": "str", "description": "Password, no default."},
         },
     )
+    add_publish_entry_point(role)
     assert specs_checker.check_role(role) == []
+
+
+def test_a_tier_role_without_its_publish_entry_point_is_reported(tmp_path, specs_checker):
+    role = make_role(tmp_path, "minio", {}, {})
+    assert specs_checker.check_role(role) == [
+        "minio: a tier role needs the `publish` entry point with option wandb_minio_publish_host "
+        "(docs/role-conventions.md, the contract between tiers)"
+    ]
+    add_publish_entry_point(role)
+    (role / "tasks" / "publish.yml").unlink()
+    assert specs_checker.check_role(role) == ["minio: entry point publish has no tasks/publish.yml"]
+    assert specs_checker.check_role(make_role(tmp_path, "docker", {}, {})) == []
 
 
 @pytest.mark.parametrize(
