@@ -66,9 +66,7 @@ def _required(inputs, name, host):
 def _choice(inputs, name, host, choices):
     value = _required(inputs, name, host)
     if value not in choices:
-        raise FleetInputError(
-            "%s must be one of %s, got %r" % (_field(name, host), ", ".join(choices), value)
-        )
+        raise FleetInputError("%s must be one of %s, got %r" % (_field(name, host), ", ".join(choices), value))
     return value
 
 
