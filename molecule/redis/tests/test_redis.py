@@ -5,6 +5,7 @@ published endpoint to the verifier (a 0600 file on the controller), the tests co
 (0600, by the copy module), and the host reads the password from its REDIS URL and hands it to
 redis-cli on stdin."""
 
+import json
 import os
 import re
 import shlex
@@ -157,3 +158,17 @@ def test_verbose_run_does_not_show_the_password(host):
     assert not any(run.changed.values()), f"a second run changed something: {run.changed}"
     leaked = password in run.output
     assert not leaked, "the password appears in the output of a run at -vvv"
+
+
+def test_the_publish_entry_point_sets_the_same_endpoint_and_changes_nothing(host):
+    name = host.backend.get_hostname()
+    ephemeral = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+    handed_over = ephemeral / f"delegated-endpoint-{name}.json"
+    handed_over.unlink(missing_ok=True)
+    run = run_playbook("publish.yml")
+    assert run.returncode == 0, f"the publish entry point failed:\n{run.tail()}"
+    assert run.changed, f"no PLAY RECAP in the output:\n{run.tail()}"
+    assert not any(run.changed.values()), f"the publish entry point changed something: {run.changed}"
+    # Compared without printing them: the endpoints hold the password.
+    same = json.loads(handed_over.read_text()) == published_endpoint("redis", name)
+    assert same, "the endpoint the publish entry point set differs from the one converge published"
