@@ -32,9 +32,7 @@ CLOSING = re.compile(r"[}%]\}")
 # Files allowed to hold such a program for now, each with the reason. Only this one: another
 # change is rewriting the server wiring (the missing-facts and MySQL-primary loops); remove the
 # entry when that lands (the check says so once the file passes).
-ALLOWED = {
-    "playbooks/tasks/wire-server.yml": "being rewritten by the server-wiring change; remove this entry when it lands",
-}
+ALLOWED = {}
 
 
 def _template_lines(source_lines, node):

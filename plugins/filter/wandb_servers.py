@@ -23,7 +23,7 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._server_hosts im
     server_upstreams as _server_upstreams,
 )
 
-_UPSTREAM_VARS = ("wandb_server_upstream", "ansible_host", "wandb_server_port", "wandb_server_standby")
+_UPSTREAM_VARS = ("wandb_server_endpoint", "ansible_host", "wandb_server_port", "wandb_server_standby")
 
 
 def active_servers(hosts, hostvars):

@@ -31,14 +31,16 @@ def active_servers(hosts, host_vars):
 def server_upstreams(hosts, host_vars):
     """[{address, backup}] for the proxy: active hosts first, then the standby hosts as backups.
 
-    The address is what the host published (wandb_server_upstream, when the server role ran before
-    the proxy), else its ansible_host (or name) with its wandb_server_port (or 8080).
+    The address is the host and port of what the host published (wandb_server_endpoint, when the
+    server role ran before the proxy), else its ansible_host (or name) with its wandb_server_port
+    (or 8080).
     """
     upstreams = []
     for host in hosts:
         variables = host_vars.get(host, {})
-        if "wandb_server_upstream" in variables:
-            address = variables["wandb_server_upstream"]
+        endpoint = variables.get("wandb_server_endpoint")
+        if isinstance(endpoint, dict) and "host" in endpoint and "port" in endpoint:
+            address = "%s:%s" % (endpoint["host"], endpoint["port"])
         else:
             address = "%s:%s" % (variables.get("ansible_host", host), variables.get("wandb_server_port", DEFAULT_PORT))
         upstreams.append({"address": address, "backup": _standby(host, host_vars)})

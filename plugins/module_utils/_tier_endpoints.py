@@ -198,3 +198,74 @@ def legacy_endpoint(tier, legacy_values):
     env = dict((names[name], value) for name, value in given.items())
     where = "wandb_server_%s (from %s)" % (tier, ", ".join(sorted(given)))
     return external_endpoint(tier, {"env": env}, where), sorted(given)
+
+
+# ---------------------------------------------------------------------------------------------
+# The server's side of the contract
+# ---------------------------------------------------------------------------------------------
+
+# The site's groups and the role publishing each tier's endpoint.
+SITE_GROUPS = (("mysql", "wandb_mysql"), ("redis", "wandb_redis"), ("bucket", "wandb_minio"), ("proxy", "wandb_proxy"))
+EXTERNAL_INPUTS = {"mysql": "wandb_server_mysql", "redis": "wandb_server_redis", "bucket": "wandb_server_bucket"}
+
+
+def unpublished_hosts(hosts, host_vars, fact):
+    """The hosts that did not publish `fact` in this play run (their play did not run: --limit)."""
+    return [host for host in hosts if fact not in host_vars.get(host, {})]
+
+
+def site_endpoints(groups, host_vars):
+    """{tier: endpoint} for every tier whose group has hosts, read from the group's first host
+    (every host of a tier publishes the same installation-wide endpoint)."""
+    endpoints = {}
+    for tier, group in SITE_GROUPS:
+        hosts = groups.get(group) or []
+        if not hosts:
+            continue
+        fact = fact_name(tier)
+        published = host_vars.get(hosts[0], {})
+        if fact not in published:
+            raise EndpointError(
+                "%s did not publish %s: run its play, or its role's publish entry point, before wiring the server"
+                % (hosts[0], fact)
+            )
+        endpoints[tier] = check_endpoint(tier, published[fact], "%s of %s" % (fact, hosts[0]))
+    return endpoints
+
+
+def server_endpoints(site, external, legacy):
+    """The endpoints the server uses, and the deprecated inputs that were read.
+
+    `site`: {tier: endpoint} the site's own tier hosts published (wins); `external`:
+    {wandb_server_mysql: ..., ...} as given (empty mapping: not given); `legacy`: the deprecated
+    wandb_server_*_url inputs by name. A tier with none of them is left out: the server's embedded
+    service (MySQL, Redis, /vol for files) serves it."""
+    endpoints = {}
+    deprecated = []
+    for tier, value in site.items():
+        endpoints[tier] = check_endpoint(tier, value, "the site's %s endpoint" % tier)
+    for tier, name in EXTERNAL_INPUTS.items():
+        if tier in endpoints:
+            continue
+        given = external.get(name)
+        if given not in (None, {}, ""):
+            endpoints[tier] = external_endpoint(tier, given, name)
+            continue
+        endpoint, used = legacy_endpoint(tier, legacy)
+        if endpoint is not None:
+            endpoints[tier] = endpoint
+            deprecated.extend((old, name) for old in used)
+    return endpoints, deprecated
+
+
+def server_environment(endpoints, host_url, license_key):
+    """The W&B variables the server role manages: every endpoint's env, HOST and LICENSE."""
+    env = {}
+    for tier in ("mysql", "redis", "bucket"):
+        env.update(endpoints.get(tier, {}).get("env", {}))
+    host = host_url or endpoints.get("proxy", {}).get("env", {}).get("HOST", "")
+    if host:
+        env["HOST"] = host
+    if license_key:
+        env["LICENSE"] = license_key
+    return env

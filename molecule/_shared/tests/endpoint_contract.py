@@ -9,16 +9,27 @@ import os
 import stat
 from pathlib import Path
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._tier_endpoints import check_endpoint
+from ansible_collections.wandb_local.fleet.plugins.module_utils._tier_endpoints import TIERS, check_endpoint, fact_name
+
+TIER_FACTS = {fact_name(tier): tier for tier in TIERS}
 
 
-def endpoint_file(host):
-    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / f"endpoint-{host}.json"
+def endpoint_file(host, suffix=""):
+    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / f"endpoint-{host}{suffix}.json"
 
 
-def published_endpoint(tier, host):
+def published_endpoints(host):
+    """{fact: endpoint} of every fact a host handed over with a suffix (see dump-endpoints.yml)."""
+    return {
+        fact: published_endpoint(tier, host, "-" + fact)
+        for fact, tier in TIER_FACTS.items()
+        if endpoint_file(host, "-" + fact).exists()
+    }
+
+
+def published_endpoint(tier, host, suffix=""):
     """The endpoint `host` published, checked against the contract (raises naming the field)."""
-    path = endpoint_file(host)
+    path = endpoint_file(host, suffix)
     mode = stat.S_IMODE(path.stat().st_mode)
     assert mode == 0o600, f"{path}: {oct(mode)} (it holds the tier's credentials)"
     endpoint = json.loads(path.read_text(encoding="utf-8"))

@@ -4,6 +4,7 @@ import json
 
 import proxy_contract
 import pytest
+from endpoint_contract import published_endpoints
 from lab_playbook import run_playbook
 from proxy_contract import ProxySite
 
@@ -52,3 +53,14 @@ def test_settings_change_restarts_the_server_once(host):
     restored = run_playbook()
     assert restored.returncode == 0, restored.tail()
     assert "LOGGING_ENABLED" not in host.file("/etc/wandb/wandb.env").content_string
+
+
+def test_one_host_of_every_tier_publishes_every_endpoint_of_the_contracts_shape():
+    facts = set(published_endpoints("all-in-one"))
+    assert facts == {
+        "wandb_mysql_endpoint",
+        "wandb_redis_endpoint",
+        "wandb_minio_endpoint",
+        "wandb_server_endpoint",
+        "wandb_proxy_endpoint",
+    }

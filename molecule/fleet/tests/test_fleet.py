@@ -5,8 +5,13 @@ import json
 
 import proxy_contract
 import pytest
+from endpoint_contract import published_endpoints
 from lab_playbook import lab_host, run_playbook
 from proxy_contract import ProxySite
+from secret_scan import report, scan_lines
+from test_secret_scan import _scenario_secrets
+
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file import EnvFile
 
 # Each test looks at the hosts it needs; run it once.
 testinfra_hosts = ["ansible://fleet-proxy"]
@@ -75,11 +80,53 @@ def test_a_second_active_server_is_refused_before_anything_changes(host):
     assert container["State"]["Running"] is False
 
 
-def test_a_server_only_run_says_the_data_tier_must_run_too(host):
-    active = lab_host("fleet-app1")
-    before = active.file("/etc/wandb/wandb.env").sha256sum
-    run = run_playbook("converge.yml", "--limit", "wandb_server")
-    assert run.returncode != 0
-    assert "wandb_mysql:fleet-mysql, wandb_redis:fleet-redis, wandb_minio:fleet-minio did not run" in run.output
-    assert "--limit 'wandb_server,wandb_mysql,wandb_redis,wandb_minio'" in run.output
-    assert active.file("/etc/wandb/wandb.env").sha256sum == before
+def test_a_server_only_run_converges_with_no_change_on_any_host(host):
+    """--limit wandb_server: the data tier and the proxy publish through their entry points, from
+    the inventory and the controller's secrets, and the servers come out exactly as they are."""
+    files = {"fleet-app1": "/etc/wandb/wandb.env", "fleet-app2": "/etc/wandb/wandb.env"}
+    before = {name: lab_host(name).file(path).sha256sum for name, path in files.items()}
+    (container,) = json.loads(lab_host("fleet-app1").check_output("docker inspect wandb-local"))
+    secrets = _scenario_secrets()
+    for args in (["--limit", "wandb_server"], ["--limit", "wandb_server", "--check"]):
+        # As verbose as AWX may be: the delegated publishing handles every tier's credentials.
+        run = run_playbook("converge.yml", *args, "-vvv", "--diff")
+        assert run.returncode == 0, run.tail()
+        findings = scan_lines(run.output.splitlines(), secrets)
+        assert not findings, report(findings)
+        assert set(run.changed) == {"fleet-app1", "fleet-app2"}, run.tail()
+        assert all(count == 0 for count in run.changed.values()), run.tail()
+        # The data-tier hosts were only published for, never contacted by a task of theirs.
+        for name in ("fleet-mysql", "fleet-redis", "fleet-minio", "fleet-proxy"):
+            assert f"[{name}]" not in run.output.replace(f"-> {name}]", "]"), run.tail()
+    assert {name: lab_host(name).file(path).sha256sum for name, path in files.items()} == before
+    (again,) = json.loads(lab_host("fleet-app1").check_output("docker inspect wandb-local"))
+    assert again["Id"] == container["Id"] and again["State"]["StartedAt"] == container["State"]["StartedAt"]
+
+
+def test_every_tier_publishes_one_endpoint_of_the_contracts_shape():
+    expected = {
+        "fleet-mysql": {"wandb_mysql_endpoint"},
+        "fleet-redis": {"wandb_redis_endpoint"},
+        "fleet-minio": {"wandb_minio_endpoint"},
+        "fleet-app1": {"wandb_server_endpoint"},
+        "fleet-app2": {"wandb_server_endpoint"},
+        "fleet-proxy": {"wandb_proxy_endpoint"},
+    }
+    assert {name: set(published_endpoints(name)) for name in expected} == expected
+
+
+def test_the_server_environment_is_the_merge_of_the_published_env():
+    tiers = {
+        "fleet-mysql": "wandb_mysql_endpoint",
+        "fleet-redis": "wandb_redis_endpoint",
+        "fleet-minio": "wandb_minio_endpoint",
+    }
+    wanted = {}
+    for name, fact in tiers.items():
+        wanted.update(published_endpoints(name)[fact]["env"])
+    wanted["HOST"] = published_endpoints("fleet-proxy")["wandb_proxy_endpoint"]["env"]["HOST"]
+    assert wanted["HOST"] == "https://fleet-proxy"
+    env = EnvFile.parse(lab_host("fleet-app1").file("/etc/wandb/wandb.env").content_string).values()
+    # Compared by name only in the message: the values are credentials.
+    differing = sorted(name for name, value in wanted.items() if env.get(name) != value)
+    assert not differing, f"the server's environment differs from the published endpoints in {differing}"

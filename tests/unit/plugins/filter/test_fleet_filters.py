@@ -164,7 +164,7 @@ def test_server_filters_read_only_their_variables():
     hostvars = RecordingHostVars(
         {
             "w1": {"wandb_server_license": RuntimeError("license read"), "wandb_server_port": 8081},
-            "w2": {"wandb_server_standby": "yes", "wandb_server_upstream": "10.0.0.2:8080"},
+            "w2": {"wandb_server_standby": "yes", "wandb_server_endpoint": {"host": "10.0.0.2", "port": 8080}},
         }
     )
     assert FILTERS["active_servers"](["w1", "w2"], hostvars) == ["w1"]

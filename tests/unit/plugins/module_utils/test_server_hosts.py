@@ -28,7 +28,7 @@ def test_active_servers(host_vars, active):
 
 def test_upstreams_put_the_standby_hosts_last_as_backups():
     host_vars = {
-        "wandb1": {"wandb_server_standby": True, "wandb_server_upstream": "10.0.0.1:8080"},
+        "wandb1": {"wandb_server_standby": True, "wandb_server_endpoint": {"host": "10.0.0.1", "port": 8080}},
         "wandb2": {"ansible_host": "10.0.0.2", "wandb_server_port": 9090},
         "wandb3": {"wandb_server_standby": "true"},
     }
