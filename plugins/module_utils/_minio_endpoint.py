@@ -90,7 +90,7 @@ def minio_endpoint(inputs, first_node, secret_key, secrets_dir):
     if not isinstance(first_node, str) or not first_node:
         raise FleetInputError("the first node's name (wandb_minio_node_name) must be a host name")
     if not isinstance(secret_key, str) or not secret_key:
-        raise FleetInputError("the secret key of wandb_minio_access_key must be non-empty text (wandb_minio_secret_key)")
+        raise FleetInputError("the secret of wandb_minio_access_key (wandb_minio_secret_key) must be non-empty text")
     tls = tls_mode != "off"
     scheme = "https" if tls else "http"
 

@@ -52,5 +52,5 @@ def test_the_message_never_carries_the_value(deprecations):
 
 @pytest.mark.parametrize(("old", "new"), [("", "wandb_new"), ("wandb_old", None), ("wandb old", "wandb_new")])
 def test_names_must_be_variable_names(deprecations, old, new):
-    with pytest.raises(AnsibleFilterError, match="deprecated_input: (old|new)_name must be a variable name"):
+    with pytest.raises(AnsibleFilterError, match=r"deprecated_input: (old|new)_name must be a variable name"):
         wandb_deprecations.deprecated_input("x", old, new)

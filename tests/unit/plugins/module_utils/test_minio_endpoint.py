@@ -95,7 +95,7 @@ def test_bad_inputs_name_the_field_never_the_secret(change, message):
         ([], "minio1", SECRET, "/s", "the inputs must be a mapping"),
         ({"wandb_minio_bucket": "wandb"}, "minio1", SECRET, "/s", "the inputs lack wandb_minio_access_key"),
         (DEFAULTS, "", SECRET, "/s", "the first node's name"),
-        (DEFAULTS, "minio1", "", "/s", "the secret key of wandb_minio_access_key"),
+        (DEFAULTS, "minio1", "", "/s", "the secret of wandb_minio_access_key"),
         (dict(DEFAULTS, wandb_minio_tls_mode="lab_ca"), "minio1", SECRET, "", "wandb_secrets_dir must be set"),
     ],
 )
