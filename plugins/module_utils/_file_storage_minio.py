@@ -443,7 +443,8 @@ class MinioStorage(FileStorageProvider):
         return self.api.bucket_exists(self.bucket)
 
     def present(self):
-        if not self._bucket_exists():
+        self._bucket_existed = self._bucket_exists()
+        if not self._bucket_existed:
             self.changes.record("create bucket %s" % self.bucket, "bucket", None, self.bucket)
             if self.changes.apply:
                 self.api.create_bucket(self.bucket)
@@ -544,7 +545,12 @@ class MinioStorage(FileStorageProvider):
                 "user %s also has policies %s, which may reach beyond bucket %s"
                 % (self.user, ", ".join(others), self.bucket)
             )
-        if info is not None and self.changes.apply and not self._secret_works():
+        # The key is tried once it can work: after the changes above, or (check mode) when nothing was
+        # missing that it needs, so --check tells a secret that no longer signs requests too.
+        ready = self.changes.apply or (
+            getattr(self, "_bucket_existed", True) and status in (None, "enabled") and self.policy in policies
+        )
+        if info is not None and ready and not self._secret_works():
             self.changes.record(
                 "reset the secret key of user %s (it no longer matched %s)"
                 % (self.user, "user_secret_key" if self.secret_given else "the key derived from the admin credentials"),
@@ -552,9 +558,14 @@ class MinioStorage(FileStorageProvider):
                 "(differs)",
                 "(derived)",
             )
-            self.api.admin_call(
-                "user_add", "admin:CreateUser", "user %s" % self.user, access_key=self.user, secret_key=self.user_secret
-            )
+            if self.changes.apply:
+                self.api.admin_call(
+                    "user_add",
+                    "admin:CreateUser",
+                    "user %s" % self.user,
+                    access_key=self.user,
+                    secret_key=self.user_secret,
+                )
 
     def absent(self, force=False):
         info = self._user_info()

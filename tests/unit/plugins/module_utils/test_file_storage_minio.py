@@ -318,3 +318,21 @@ def test_given_secret_drift_is_reset_and_said_so():
 def test_bad_user_options(extra, message):
     with pytest.raises(FileStorageError, match=message):
         make({}, **extra)
+
+
+def test_check_mode_tells_a_secret_that_no_longer_works_without_setting_it():
+    answers = {
+        "policy_info": json.dumps({"Policy": mn.bucket_policy("b")}),
+        "user_info": json.dumps({"policyName": "wandb-b", "status": "enabled"}),
+    }
+    storage = make(answers, check_mode=True, user="wandb", user_secret_key="given-secret-9")
+    storage.api.credentials_work = lambda key, secret, bucket: False
+    storage.present()
+    assert storage.changes.actions == ["reset the secret key of user wandb (it no longer matched user_secret_key)"]
+    assert [name for name, _kwargs in storage.api.admin.calls] == ["policy_info", "user_info"]
+    # A disabled user's key cannot work before it is enabled: check mode does not try it then.
+    answers["user_info"] = json.dumps({"policyName": "wandb-b", "status": "disabled"})
+    storage = make(answers, check_mode=True, user="wandb", user_secret_key="given-secret-9")
+    storage.api.credentials_work = lambda key, secret, bucket: pytest.fail("tried a disabled key")
+    storage.present()
+    assert storage.changes.actions == ["enable user wandb"]
