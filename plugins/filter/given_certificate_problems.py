@@ -17,7 +17,7 @@ description:
     certificate, its key and CA to a host. Returns one message per problem, an empty list when there is none.
   - The files must be there, the key must belong to the certificate (the first certificate of the file; the rest
     is its chain), the certificate must be valid now, and its subject alternative names must cover every name
-    clients use (a DNS name by an equal or wildcard C(DNS) entry, an IP address by an C(IP) entry: clients ignore
+    clients use (a DNS name by an equal or wildcard C(DNS) entry, an IP address by an C(IP) entry; clients ignore
     the common name). With a CA, one of its certificates must have signed the certificate, directly or through the
     chain.
   - Each message names the role variable to fix and the rule; what the key file holds is never shown.
