@@ -77,10 +77,11 @@ def pki(tmp_path_factory):
     return {name: str(path) for name, path in paths.items()}
 
 
-def _install(pki, cert, key="key"):
+def _install(pki, cert, key="key", **more):
     return run_playbook(
         "given-certificate.yml",
         extra_vars={
+            **more,
             "wandb_secrets_given_cert_src": pki[cert],
             "wandb_secrets_given_key_src": pki[key],
             "wandb_secrets_given_ca_src": pki["ca"],
@@ -121,6 +122,13 @@ def test_an_expired_certificate_and_a_foreign_key_are_both_named(host, pki):
     # What the key file holds never reaches the output.
     with open(pki["other_key"]) as handle:
         assert handle.read().splitlines()[1] not in run.output
+
+
+def test_check_only_installs_nothing(host, pki):
+    # What a role's validate phase would call: the checks pass, nothing is copied.
+    run = _install(pki, "good", wandb_secrets_given_cert_check_only=True)
+    assert run.returncode == 0 and run.changed == {"lab-smoke-peer": 0}, run.tail()
+    assert not host.file(CERT_DIR).exists
 
 
 def test_a_good_certificate_is_installed_once(host, pki):
