@@ -129,3 +129,8 @@ def test_server_environment_merges_every_env_and_takes_host_from_the_proxy():
     }
     given = wandb_endpoints.server_environment(endpoints, "https://given.example.net", "lic")
     assert given["HOST"] == "https://given.example.net" and given["LICENSE"] == "lic"
+
+
+def test_a_string_left_from_the_old_minio_input_is_not_a_published_endpoint():
+    hostvars = {"m1": {"wandb_minio_endpoint": "m1:9000"}}
+    assert wandb_endpoints.unpublished_hosts(["m1"], hostvars, "minio") == ["m1"]
