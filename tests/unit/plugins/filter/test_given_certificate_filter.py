@@ -94,9 +94,10 @@ def pki():
     }
 
 
-def _check(contents, names, variables=VARIABLES):
+def _check(contents, names, variables=None):
     """As the entry point calls it: a path for each file given."""
-    return problems(contents, names, sources={part: SOURCES[part] for part in contents}, variables=variables)
+    sources = {part: SOURCES[part] for part in contents}
+    return problems(contents, names, sources=sources, variables=VARIABLES if variables is None else variables)
 
 
 def test_a_good_certificate_has_no_problem(pki):
