@@ -286,7 +286,7 @@ def inject(credential_type, inputs, private_data_dir):
     tower = TowerNamespace()
     namespace = {"tower": tower}
     for name, value in inputs.items():
-        if type(value) is bool or len(value):
+        if isinstance(value, bool) or len(value):  # AWX: type(value) is bool
             namespace[name] = value
     for field in credential_type["inputs"].get("fields", []):
         if field.get("type") == "boolean" and field["id"] not in inputs:

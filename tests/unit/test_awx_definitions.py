@@ -51,7 +51,7 @@ def test_one_job_template_per_playbook_and_file_storage_provider():
 @pytest.mark.parametrize("task", CONFIGURE[0]["tasks"], ids=lambda task: task["name"])
 def test_configure_awx_passes_only_options_the_module_has(task):
     module = next(key for key in task if key.startswith("awx.awx."))
-    spec, _ = awx_model.awx_module_spec(module.split(".")[2])
+    spec = awx_model.awx_module_spec(module.split(".")[2])[0]
     assert set(task[module]) <= set(spec), "%s has no option %s" % (module, sorted(set(task[module]) - set(spec)))
 
 
