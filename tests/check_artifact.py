@@ -5,7 +5,18 @@ import sys
 import tarfile
 
 FORBIDDEN_PREFIXES = ("tests/", "molecule/", ".ci/", ".config/", ".venv/", "build/", "benchmarks/")
-REQUIRED = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml")
+REQUIRED = (
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "LICENSE",
+    "meta/runtime.yml",
+    # AWX content ships with the collection (README, "AWX and execution environments").
+    "extensions/awx/configure-awx.yml",
+    "extensions/awx/credential_types.yml",
+    "extensions/awx/job_templates.yml",
+    "extensions/awx/generate.py",
+)
 
 
 def main(path: str) -> int:

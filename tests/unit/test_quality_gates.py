@@ -100,7 +100,7 @@ def build_tarball(path, names):
             tar.addfile(info, io.BytesIO(data))
 
 
-REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml"]
+REQUIRED = list(load_script("check_artifact.py").REQUIRED)
 
 
 def test_artifact_check_accepts_a_clean_tarball(tmp_path):
@@ -115,6 +115,13 @@ def test_artifact_check_rejects_test_files(tmp_path, leak, capsys):
     build_tarball(tarball, [*REQUIRED, leak])
     assert load_script("check_artifact.py").main(str(tarball)) == 1
     assert leak in capsys.readouterr().out
+
+
+def test_artifact_check_wants_the_awx_content(tmp_path, capsys):
+    tarball = tmp_path / "no-awx.tar.gz"
+    build_tarball(tarball, [name for name in REQUIRED if not name.startswith("extensions/awx/")])
+    assert load_script("check_artifact.py").main(str(tarball)) == 1
+    assert "missing extensions/awx/configure-awx.yml" in capsys.readouterr().out
 
 
 def test_defaults_of_other_entry_points_are_matched(tmp_path, specs_checker):
