@@ -609,6 +609,14 @@ def dump_bucket(client, bucket, prefix, tar_sink):
     return index
 
 
+class _ReadOnly:
+    def __init__(self, stream):
+        self.stream = stream
+
+    def read(self, size=-1):
+        return self.stream.read(size)
+
+
 def restore_bucket(client, bucket, stream):
     """Put every object of the backup back, then remove objects the backup does not have."""
     restored = set()
@@ -617,8 +625,8 @@ def restore_bucket(client, bucket, stream):
             if not member.isfile() or not member.name.startswith("objects/"):
                 continue
             key = member.name[len("objects/") :]
-            body = archive.extractfile(member)
-            client.upload_fileobj(body, bucket, key)
+            # boto3 asks a file object whether it can seek; a tar stream's member cannot say.
+            client.upload_fileobj(_ReadOnly(archive.extractfile(member)), bucket, key)
             restored.add(key)
     extra = [item["Key"] for item in _list_objects(client, bucket) if item["Key"] not in restored]
     for key in extra:
