@@ -11,6 +11,7 @@ One program for the systemd timer, `playbooks/backup.yml` and `playbooks/restore
   wandb-backup verify ID|latest         the backup exists and every file matches its sha256
   wandb-backup check-restore ID|latest  verify, plus room for the database where it is checked
   wandb-backup restore ID|latest --database --bucket --server-files DEST
+  wandb-backup ready [--timeout S]      wait until the server answers /ready through the proxy
 
 A backup is a directory (or an S3 prefix) named by its id, the UTC time it started (20260102T030405Z):
   mysql.sql.gz[.age]      mysqldump --single-transaction --routines --triggers --events, gzip
@@ -924,6 +925,33 @@ def command_restore(config, args):
     return 0
 
 
+def command_ready(config, args):
+    """Wait until the server answers /ready with 200 through the proxy."""
+    import ssl
+    from urllib.error import HTTPError, URLError
+
+    url = config["server"].get("ready_url")
+    if not url:
+        raise BackupError("no proxy URL is configured (wandb_backup_proxy)")
+    context = ssl.create_default_context(cafile=config["server"].get("ca_file") or None)
+    deadline = time.time() + float(args.timeout)
+    last = "no answer"
+    while True:
+        try:
+            with urlopen(Request(url), timeout=10, context=context) as response:
+                if response.status == 200:
+                    print(json.dumps({"url": url, "status": 200}))
+                    return 0
+                last = "HTTP %s" % response.status
+        except HTTPError as exc:
+            last = "HTTP %s" % exc.code
+        except (URLError, OSError) as exc:
+            last = str(exc)
+        if time.time() >= deadline:
+            raise BackupError("%s did not answer 200 within %s s (last: %s)" % (url, args.timeout, last))
+        time.sleep(2)
+
+
 def load_config(path):
     try:
         with open(path, encoding="utf-8") as handle:
@@ -944,6 +972,8 @@ def main(argv=None):
     commands.add_parser("run", help="take a backup, then apply retention")
     listing = commands.add_parser("list", help="the complete backups, oldest first")
     listing.add_argument("--json", action="store_true")
+    ready = commands.add_parser("ready", help="wait for /ready through the proxy")
+    ready.add_argument("--timeout", default="600")
     for name in ("verify", "check-restore", "restore"):
         sub = commands.add_parser(name)
         sub.add_argument("backup", help="a backup id or 'latest'")
@@ -961,6 +991,7 @@ def main(argv=None):
         "verify": command_verify,
         "check-restore": command_check_restore,
         "restore": command_restore,
+        "ready": command_ready,
     }
     try:
         config = load_config(args.config)
