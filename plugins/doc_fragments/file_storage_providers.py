@@ -81,6 +81,36 @@ options:
   client_id:
     description: "C(azure): service principal application id. Defaults to E(AZURE_CLIENT_ID)."
     type: str
+  user:
+    description:
+      - "C(minio): the MinIO user (access key) W&B gets, whose only policy should be C(wandb-<name>). Default
+        C(wandb-<name>)."
+    type: str
+  user_secret_key:
+    description:
+      - "C(minio): the secret key of O(user), 8 to 40 characters. Default: derived from the admin secret key, the
+        endpoint and the bucket (HMAC-SHA256, 40 characters), so re-runs find the same key."
+      - A user whose secret no longer works is given this one again (reported as a change).
+      - Ansible masks this value wherever it appears in the result, so RV(bucket) and RV(env) carry
+        C(********) in its place: compose C(BUCKET) with the secret you gave (C(wandb_local.fleet.bucket_url)).
+    type: str
+  exclusive_policy:
+    description:
+      - "C(minio): detach every other policy from O(user), so its key reaches the bucket only. Without it, other
+        policies are kept and reported as a warning."
+    type: bool
+    default: false
+  mc_path:
+    description:
+      - "C(minio): make every call with MinIO's client C(mc) at this path instead of the Python libraries boto3 and
+        minio, for hosts that have C(mc) but not those libraries (the collection's C(minio) role runs the module on
+        a MinIO node). O(verify) needs the libraries."
+    type: path
+  ca_file:
+    description:
+      - "C(minio) with O(mc_path): the CA certificate that verifies the server's TLS certificate (else the host's
+        system roots)."
+    type: path
   secret:
     description: "C(azure): service principal secret. Defaults to E(AZURE_SECRET) or E(AZURE_CLIENT_SECRET)."
     type: str

@@ -16,6 +16,9 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs im
     host_list,
     host_vars_subset,
 )
+from ansible_collections.wandb_local.fleet.plugins.module_utils._minio_endpoint import (
+    minio_endpoint as _minio_endpoint,
+)
 from ansible_collections.wandb_local.fleet.plugins.module_utils._minio_layout import SETTINGS
 from ansible_collections.wandb_local.fleet.plugins.module_utils._minio_layout import (
     minio_layout as _minio_layout,
@@ -42,6 +45,17 @@ def minio_policy_statements(policy_info):
         raise AnsibleFilterError("wandb_local.fleet.minio_policy_statements: %s" % exc) from None
 
 
+def minio_endpoint(inputs, first_node, secret_key, secrets_dir):
+    try:
+        return _minio_endpoint(plain(inputs), plain(first_node), plain(secret_key), plain(secrets_dir))
+    except FleetInputError as exc:
+        raise AnsibleFilterError("wandb_local.fleet.minio_endpoint: %s" % exc) from None
+
+
 class FilterModule(object):
     def filters(self):
-        return {"minio_layout": minio_layout, "minio_policy_statements": minio_policy_statements}
+        return {
+            "minio_layout": minio_layout,
+            "minio_policy_statements": minio_policy_statements,
+            "minio_endpoint": minio_endpoint,
+        }

@@ -3,11 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 # The filters are documented one per file next to this one (mysql_server_candidate.yml,
-# mysql_server_ids.yml): a plugin file that defines several filters cannot carry their docs itself.
+# mysql_server_ids.yml, mysql_endpoint.yml): a plugin file that defines several filters cannot carry
+# their docs itself.
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
@@ -17,6 +20,10 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs im
     host_vars_subset,
 )
 from ansible_collections.wandb_local.fleet.plugins.module_utils._mysql_checks import server_candidate, server_ids
+from ansible_collections.wandb_local.fleet.plugins.module_utils._mysql_endpoint import PRIMARY_INPUTS
+from ansible_collections.wandb_local.fleet.plugins.module_utils._mysql_endpoint import (
+    mysql_endpoint as _mysql_endpoint,
+)
 from ansible_collections.wandb_local.fleet.plugins.module_utils._plain_values import plain
 
 
@@ -35,6 +42,30 @@ def mysql_server_ids(hosts, hostvars):
         raise AnsibleFilterError("wandb_local.fleet.mysql_server_ids: %s" % exc) from None
 
 
+def mysql_endpoint(inputs, hostvars, host, password):
+    """`host`'s wandb_mysql_endpoint from its inputs; a replica's primary is read from hostvars (only
+    PRIMARY_INPUTS of it)."""
+    try:
+        inputs = plain(inputs)
+        if not isinstance(host, str) or not host:
+            raise FleetInputError("host must be an inventory host name")
+        if not isinstance(hostvars, Mapping):
+            raise FleetInputError("hostvars must be a mapping of host names to their variables (pass hostvars)")
+        primary_vars = None
+        if isinstance(inputs, dict) and inputs.get("wandb_mysql_replication_role") == "replica":
+            primary = plain(inputs.get("wandb_mysql_replication_primary"))
+            if isinstance(primary, str) and primary and primary in hostvars:
+                primary_vars = host_vars_subset(hostvars, [primary], PRIMARY_INPUTS)[primary]
+        return _mysql_endpoint(inputs, host, plain(password), primary_vars)
+    except FleetInputError as exc:
+        # The messages name the input and the host, never the password.
+        raise AnsibleFilterError("wandb_local.fleet.mysql_endpoint: %s" % exc) from None
+
+
 class FilterModule(object):
     def filters(self):
-        return {"mysql_server_candidate": mysql_server_candidate, "mysql_server_ids": mysql_server_ids}
+        return {
+            "mysql_server_candidate": mysql_server_candidate,
+            "mysql_server_ids": mysql_server_ids,
+            "mysql_endpoint": mysql_endpoint,
+        }

@@ -2,12 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-# The filters are documented one per file next to this one (redis_primary.yml, redis_config_state.yml):
-# a plugin file that defines several filters cannot carry their docs itself.
+# The filters are documented one per file next to this one (redis_primary.yml, redis_config_state.yml,
+# redis_endpoint.yml): a plugin file that defines several filters cannot carry their docs itself.
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
@@ -17,14 +19,18 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs im
     host_vars_subset,
 )
 from ansible_collections.wandb_local.fleet.plugins.module_utils._plain_values import plain
+from ansible_collections.wandb_local.fleet.plugins.module_utils._redis_endpoint import SENTINEL_INPUTS
+from ansible_collections.wandb_local.fleet.plugins.module_utils._redis_endpoint import (
+    redis_endpoint as _redis_endpoint,
+)
 from ansible_collections.wandb_local.fleet.plugins.module_utils._redis_topology import config_state, elect_primary
 
 # What redis_primary reads of each data node and sentinel, and nothing else.
 _PRIMARY_FACTS = (
-    "wandb_redis__said_primary",
-    "wandb_redis__live_role",
-    "wandb_redis__file_replicaof",
-    "wandb_redis__node_address",
+    "__wandb_redis_said_primary",
+    "__wandb_redis_live_role",
+    "__wandb_redis_file_replicaof",
+    "__wandb_redis_node_address",
     "ansible_facts",
 )
 _ADDRESS_FACTS = {"ansible_facts": ("all_ipv4_addresses", "all_ipv6_addresses")}
@@ -54,6 +60,29 @@ def redis_primary(servers, hostvars, sentinels, quorum, port, inventory_primary=
         raise AnsibleFilterError("wandb_local.fleet.redis_primary: %s" % exc) from None
 
 
+def redis_endpoint(inputs, hostvars, host, password):
+    """`host`'s wandb_redis_endpoint from its inputs; with Sentinel the first sentinel is read from
+    hostvars (only SENTINEL_INPUTS of it)."""
+    try:
+        inputs = plain(inputs)
+        if not isinstance(host, str) or not host:
+            raise FleetInputError("host must be an inventory host name")
+        if not isinstance(hostvars, Mapping):
+            raise FleetInputError("hostvars must be a mapping of host names to their variables (pass hostvars)")
+        sentinel_vars = None
+        sentinels = inputs.get("wandb_redis_sentinels") if isinstance(inputs, dict) else None
+        if isinstance(sentinels, list) and sentinels and isinstance(sentinels[0], str) and sentinels[0] in hostvars:
+            sentinel_vars = host_vars_subset(hostvars, sentinels[:1], SENTINEL_INPUTS)[sentinels[0]]
+        return _redis_endpoint(inputs, host, plain(password), sentinel_vars)
+    except FleetInputError as exc:
+        # The messages name the input and the host, never the password.
+        raise AnsibleFilterError("wandb_local.fleet.redis_endpoint: %s" % exc) from None
+
+
 class FilterModule(object):
     def filters(self):
-        return {"redis_config_state": redis_config_state, "redis_primary": redis_primary}
+        return {
+            "redis_config_state": redis_config_state,
+            "redis_primary": redis_primary,
+            "redis_endpoint": redis_endpoint,
+        }

@@ -107,10 +107,10 @@ def _address_port(answer, where):
 
 
 def _node_address(host, facts):
-    address = facts.get(host, {}).get("wandb_redis__node_address")
+    address = facts.get(host, {}).get("__wandb_redis_node_address")
     if address is None:
         raise FleetInputError(
-            "wandb_redis__node_address of %s is not known: %s must be in the play (the redis role sets it)"
+            "__wandb_redis_node_address of %s is not known: %s must be in the play (the redis role sets it)"
             % (host, host)
         )
     return address
@@ -124,7 +124,7 @@ def _host_of(address, servers, facts):
         known = list(ansible_facts.get("all_ipv4_addresses") or []) + list(
             ansible_facts.get("all_ipv6_addresses") or []
         )
-        known.append(host_facts.get("wandb_redis__node_address", host))
+        known.append(host_facts.get("__wandb_redis_node_address", host))
         if address in known:
             return host
     return ""
@@ -150,9 +150,9 @@ def elect_primary(servers, sentinels, facts, quorum, port, inventory_primary="")
     sentinels answer but no quorum agrees (a failover in progress, a split), the answer is
     unsettled: the role does not guess.
 
-    `facts` maps hosts to what the role learned about them: wandb_redis__said_primary (a sentinel's
-    "ADDRESS PORT"), wandb_redis__live_role, wandb_redis__file_replicaof,
-    wandb_redis__node_address, and ansible_facts with the hosts' addresses. `port` is always the
+    `facts` maps hosts to what the role learned about them: __wandb_redis_said_primary (a sentinel's
+    "ADDRESS PORT"), __wandb_redis_live_role, __wandb_redis_file_replicaof,
+    __wandb_redis_node_address, and ansible_facts with the hosts' addresses. `port` is always the
     one returned: all data nodes listen on it, and it may be changing in this very run.
     """
     servers = ansible_unique(servers)
@@ -162,18 +162,18 @@ def elect_primary(servers, sentinels, facts, quorum, port, inventory_primary="")
     if quorum < 1:
         raise FleetInputError("quorum (wandb_redis_sentinel_quorum) must be at least 1, got %d" % quorum)
     port = jinja_int(port)
-    answers = [facts.get(host, {}).get("wandb_redis__said_primary", "") for host in ansible_unique(sentinels)]
+    answers = [facts.get(host, {}).get("__wandb_redis_said_primary", "") for host in ansible_unique(sentinels)]
     answers = [answer for answer in answers if answer]
     best, best_count = "", 0
     for answer in ansible_unique(answers):
         count = answers.count(answer)
         if count > best_count:
             best, best_count = answer, count
-    live_primaries = [host for host in servers if facts.get(host, {}).get("wandb_redis__live_role") == "master"]
+    live_primaries = [host for host in servers if facts.get(host, {}).get("__wandb_redis_live_role") == "master"]
     file_targets = ansible_unique(
         [
             target
-            for target in (facts.get(host, {}).get("wandb_redis__file_replicaof", "") for host in servers)
+            for target in (facts.get(host, {}).get("__wandb_redis_file_replicaof", "") for host in servers)
             if target
         ]
     )
@@ -186,7 +186,7 @@ def elect_primary(servers, sentinels, facts, quorum, port, inventory_primary="")
         host = live_primaries[0]
         return _result("data nodes", host, _node_address(host, facts), port, answers)
     if len(file_targets) == 1:
-        address = _address_port(file_targets[0], "wandb_redis__file_replicaof")
+        address = _address_port(file_targets[0], "__wandb_redis_file_replicaof")
         return _result("files", _host_of(address, servers, facts), address, port, answers)
     host = inventory_primary or servers[0]
     return _result("inventory", host, _node_address(host, facts), port, answers)

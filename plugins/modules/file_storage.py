@@ -67,7 +67,8 @@ options:
   host:
     description:
       - The W&B HOST URL as users reach it, for example C(https://wandb.example.net). It is the CORS origin.
-      - Required with O(state=present) (and to remove the CORS rule of a kept bucket with O(state=absent)).
+      - Required with O(state=present) (and to remove the CORS rule of a kept bucket with O(state=absent)), except
+        for C(minio) without O(verify): MinIO's CORS is server-wide and left alone.
     type: str
   state:
     description:
@@ -103,7 +104,7 @@ notes:
     listed in RV(secret_env_keys). Use C(no_log: true) on the task and on any task that prints them."
 requirements:
   - boto3 (s3, minio)
-  - minio (minio)
+  - minio (minio), unless O(mc_path) is given (then the C(mc) client)
   - google-auth and requests (gcs)
   - azure-identity, azure-mgmt-storage, azure-mgmt-eventgrid, azure-storage-blob, azure-storage-queue (azure)
 seealso:
@@ -305,6 +306,12 @@ def argument_spec():
         secret_key=dict(type="str", no_log=True),
         session_token=dict(type="str", no_log=True),
         kms_key_id=dict(type="str"),
+        # minio
+        user=dict(type="str"),
+        user_secret_key=dict(type="str", no_log=True),
+        exclusive_policy=dict(type="bool", default=False),
+        mc_path=dict(type="path"),
+        ca_file=dict(type="path"),
         # gcs
         project=dict(type="str", fallback=(env_fallback, ["GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT"])),
         credentials_file=dict(type="path"),
@@ -325,7 +332,9 @@ def argument_spec():
 
 def load_provider(module):
     lib, cls, guard, flag, libs = PROVIDERS[module.params["provider"]]
-    if not getattr(guard, flag):
+    # With mc_path, MinIO is reached through its own client: no Python library is needed.
+    uses_mc = module.params["provider"] == "minio" and module.params.get("mc_path")
+    if not uses_mc and not getattr(guard, flag):
         module.fail_json(msg=missing_required_lib(libs), exception=getattr(guard, "IMPORT_TRACEBACK", None))
     return getattr(lib, cls)
 
@@ -339,12 +348,15 @@ def main():
             ("provider", "gcs", ["queue", "project"]),
             ("provider", "azure", ["queue", "storage_account", "resource_group", "subscription_id"]),
             ("provider", "minio", ["endpoint_url"]),
-            ("state", "present", ["host"]),
         ],
         # client_id alone is valid for a user-assigned managed identity, so the Azure trio is not tied.
         required_together=[("access_key", "secret_key")],
         mutually_exclusive=[("credentials_file", "credentials")],
     )
+    params = module.params
+    # MinIO's CORS is server-wide (the module leaves it alone): its present needs host only to verify.
+    if params["state"] == "present" and not params["host"] and (params["provider"] != "minio" or params["verify"]):
+        module.fail_json(msg="state is present but all of the following are missing: host")
     storage_cls = load_provider(module)
     changes = Changes(check_mode=module.check_mode)
     try:

@@ -52,6 +52,7 @@ def mn(minio, tmp_path):
         "admin": _client(minio["endpoint"], minio["user"], minio["password"]),
         "endpoint": minio["endpoint"],
         "mc": mc,
+        "mc_path": str(minio["mc"]),
     }
 
 
@@ -161,3 +162,55 @@ def test_secret_drift_is_repaired_and_absent(mn, run_module):
 def test_wrong_admin_secret_is_reported(mn, run_module):
     result = run_module(dict(mn["args"], secret_key="not-the-root-password"), expect_failure=True)
     assert "missing permission s3:ListBucket on resource arn:aws:s3:::" + mn["args"]["name"] in result["msg"]
+
+
+def test_mc_client_with_a_user_of_its_own(mn, run_module):
+    """The minio role's way: mc instead of the Python libraries, a named user with a given secret, and
+    no policy but the bucket's on it."""
+    args, admin, mc = mn["args"], mn["admin"], mn["mc"]
+    user, secret = "wandb-" + uuid.uuid4().hex[:6], "Given-Secret-" + uuid.uuid4().hex[:12]
+    args = dict(args, mc_path=mn["mc_path"], user=user, user_secret_key=secret, exclusive_policy=True)
+    del args["host"]  # MinIO's CORS is server-wide: present needs no W&B host without verify
+
+    check = run_module(args, check=True)
+    assert check["changed"] is True
+    assert args["name"] not in [b["Name"] for b in admin.list_buckets()["Buckets"]]
+    first = run_module(args, diff=True)
+    assert first["changes"] == [
+        "create bucket %s" % args["name"],
+        "create policy wandb-%s (s3:* on bucket %s only)" % (args["name"], args["name"]),
+        "create user %s for bucket %s" % (user, args["name"]),
+        "attach policy wandb-%s to user %s" % (args["name"], user),
+    ]
+    # Ansible masks the value of a no_log option wherever it appears, BUCKET included.
+    assert _credentials(first["bucket"])[:2] == (user, "********")
+    assert secret not in json.dumps(first["diff"]) + json.dumps(first["changes"])
+    client = _client(mn["endpoint"], user, secret)
+    client.put_object(Bucket=args["name"], Key="runs/y.txt", Body=b"hi")
+    assert run_module(args)["changed"] is False
+    assert run_module(args, check=True)["changed"] is False
+
+    # A policy attached by hand goes; a secret changed by hand is set back; a disabled user is enabled.
+    mc("admin", "policy", "attach", "lab", "readwrite", "--user", user)
+    mc("admin", "user", "add", "lab", user, "someone-else-set-this")
+    mc("admin", "user", "disable", "lab", user)
+    repaired = run_module(args)
+    assert repaired["changes"] == [
+        "enable user %s" % user,
+        "detach policies readwrite from user %s (its only policy is wandb-%s)" % (user, args["name"]),
+        "reset the secret key of user %s (it no longer matched user_secret_key)" % user,
+    ]
+    (info,) = mc("admin", "user", "info", "lab", user)
+    assert info["policyName"] == "wandb-" + args["name"]
+    client.head_bucket(Bucket=args["name"])
+
+    gone = run_module(dict(args, state="absent", force=True))
+    assert gone["changes"][-1] == "delete bucket %s" % args["name"]
+    assert args["name"] not in [b["Name"] for b in admin.list_buckets()["Buckets"]]
+
+
+def test_mc_client_masks_secrets_and_names_the_permission(mn, run_module):
+    args = dict(mn["args"], mc_path=mn["mc_path"], secret_key="not-the-root-password")
+    result = run_module(args, expect_failure=True)
+    assert "missing permission s3:ListBucket on resource arn:aws:s3:::" + args["name"] in result["msg"]
+    assert "not-the-root-password" not in json.dumps(result)

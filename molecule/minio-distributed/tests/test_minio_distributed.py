@@ -7,7 +7,10 @@ import shlex
 import time
 import uuid
 
+import pytest
 import testinfra
+from endpoint_contract import endpoint_file, published_endpoint
+from lab_playbook import run_playbook
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import parse_url
 
@@ -17,17 +20,33 @@ MC = "/usr/local/bin/mc"
 CA = "/etc/minio/certs/ca.crt"
 ROOT = f"{MC} --config-dir /etc/minio/mc --json --no-color"
 STOPPED = "minio-distributed-4"
+NODES = [f"minio-distributed-{n}" for n in range(1, 5)]
 
 
 def other_host(name):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
 
 
-def wandb_bucket(host):
-    """The BUCKET URL converge.yml wrote from the role's wandb_minio_env fact."""
-    lines = host.file("/etc/wandb/wandb.env").content_string.splitlines()
-    env = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-    return parse_url(env["BUCKET"])
+def wandb_bucket(host=None):
+    """The BUCKET URL the role published for the server (wandb_minio_endpoint.env)."""
+    return parse_url(published_endpoint("bucket", NODES[0])["env"]["BUCKET"])
+
+
+def test_every_node_publishes_the_same_endpoint():
+    endpoints = [published_endpoint("bucket", node) for node in NODES]
+    assert all(endpoint == endpoints[0] for endpoint in endpoints)
+    first = endpoints[0]
+    assert first["url"] == first["client_url"] == "https://minio-distributed-1:9000"
+    assert (first["host"], first["port"], first["tls"]) == ("minio-distributed-1", 9000, True)
+    assert first["ca_file"].endswith("/wandb-secrets/ca/ca.crt")
+    assert (first["env"]["AWS_REGION"], first["env"]["BUCKET_QUEUE"]) == ("us-east-1", "internal://")
+    bucket = wandb_bucket()
+    assert (bucket["bucket"], bucket["access_key"], bucket["tls"]) == ("wandb", "wandb", True)
+
+
+def test_the_key_has_the_bucket_policy_only(host):
+    info = json.loads(host.check_output(f"{ROOT} admin user info root wandb"))
+    assert (info["policyName"], info["userStatus"]) == ("wandb-wandb", "enabled")
 
 
 def as_wandb(host, command, stdin=None, endpoint=None):
@@ -97,3 +116,34 @@ def test_objects_can_be_written_and_read_with_a_node_down(host):
         still_there = as_wandb(host, "cat w/wandb/probe/before-outage.txt")
         assert still_there.rc == 0, still_there.stdout + still_there.stderr
         assert still_there.stdout == before
+
+
+@pytest.fixture
+def minio_start_times():
+    def times():
+        return [
+            other_host(node).check_output("systemctl show -p ExecMainStartTimestampMonotonic --value minio")
+            for node in NODES
+        ]
+
+    return times
+
+
+def test_publish_for_one_node_from_another_changes_nothing(tmp_path, minio_start_times):
+    """The publish entry point, run on node 2 for node 3 (delegate_facts), publishes what converge did."""
+    dump = tmp_path / "published.json"
+    before = minio_start_times()
+    run = run_playbook(
+        "publish.yml",
+        extra_vars={
+            "__wandb_lab_publish_from": NODES[1],
+            "__wandb_lab_publish_for": NODES[2],
+            "__wandb_lab_publish_dump": str(dump),
+        },
+    )
+    assert run.returncode == 0, run.tail()
+    assert not any(run.changed.values()), run.tail()
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"
+    assert json.loads(dump.read_text()) == json.loads(endpoint_file(NODES[2]).read_text())
+    assert published_endpoint("bucket", NODES[0])["env"]["BUCKET"] not in run.output
+    assert minio_start_times() == before

@@ -1,10 +1,14 @@
 """The single MinIO node, checked through its S3 API with the key the role published for W&B."""
 
 import json
+import os
 import shlex
+import stat
 import uuid
+from pathlib import Path
 
 import pytest
+from endpoint_contract import endpoint_file, published_endpoint
 from lab_playbook import run_playbook
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import parse_url
@@ -16,10 +20,9 @@ CA = "/etc/minio/certs/ca.crt"
 ROOT = f"{MC} --config-dir /etc/minio/mc --json --no-color"
 
 
-def wandb_env(host):
-    """The W&B server's environment as converge.yml wrote it from the role's wandb_minio_env fact."""
-    lines = host.file("/etc/wandb/wandb.env").content_string.splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+def wandb_env(host=None):
+    """The W&B variables the role published for the server (wandb_minio_endpoint.env)."""
+    return published_endpoint("bucket", "minio-1")["env"]
 
 
 def as_wandb(host, command, stdin=None):
@@ -30,6 +33,16 @@ def as_wandb(host, command, stdin=None):
     env = f"SSL_CERT_FILE={CA} MC_HOST_w={shlex.quote(alias)}"
     pipe = f"printf %s {shlex.quote(stdin)} | " if stdin is not None else ""
     return host.run(f"{pipe}env {env} {MC} --config-dir /tmp/mc-wandb --json --no-color {command}")
+
+
+def test_published_endpoint_is_the_bucket_contract(host):
+    endpoint = published_endpoint("bucket", "minio-1")
+    assert endpoint["url"] == endpoint["client_url"] == "https://minio-1:9000"
+    assert (endpoint["host"], endpoint["port"], endpoint["tls"]) == ("minio-1", 9000, True)
+    secrets = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "wandb-secrets"
+    assert endpoint["ca_file"] == str(secrets / "ca" / "ca.crt")
+    # The CA the endpoint names verifies the server: its certificate is the one the node trusts.
+    assert Path(endpoint["ca_file"]).read_text() == host.file(CA).content_string
 
 
 def test_published_settings_are_what_wandb_needs(host):
@@ -75,6 +88,15 @@ def test_key_cannot_read_or_list_another_bucket(host, other_bucket):
     # Listing all buckets shows only the W&B bucket: MinIO filters what the policy does not allow.
     buckets = [json.loads(line)["key"] for line in as_wandb(host, "ls w").stdout.splitlines()]
     assert buckets == ["wandb/"]
+
+
+def test_the_key_has_the_bucket_policy_only(host):
+    info = json.loads(host.check_output(f"{ROOT} admin user info root wandb"))
+    assert (info["policyName"], info["userStatus"]) == ("wandb-wandb", "enabled")
+    policy = json.loads(host.check_output(f"{ROOT} admin policy info root wandb-wandb"))["policyInfo"]["Policy"]
+    assert [(s["Effect"], s["Action"], sorted(s["Resource"])) for s in policy["Statement"]] == [
+        ("Allow", ["s3:*"], ["arn:aws:s3:::wandb", "arn:aws:s3:::wandb/*"])
+    ]
 
 
 def test_key_cannot_administer_the_server(host):
@@ -137,3 +159,44 @@ def test_wrong_input_stops_the_run_before_any_change(host, extra_vars, variable,
         assert secret not in run.output
     assert not any(run.changed.values()), run.tail()
     assert service_state(host) == before
+
+
+def publish_from_the_controller(tmp_path, *args):
+    """The publish entry point for minio-1, run from a host outside the group (the implicit localhost,
+    as the server's host under --limit wandb_server); the endpoint it set goes to a 0600 file."""
+    dump = tmp_path / "published.json"
+    run = run_playbook(
+        "publish.yml",
+        *args,
+        extra_vars={
+            "__wandb_lab_publish_from": "localhost",
+            "__wandb_lab_publish_for": "minio-1",
+            "__wandb_lab_publish_dump": str(dump),
+        },
+    )
+    assert run.returncode == 0, run.tail()
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+    return run, json.loads(dump.read_text())
+
+
+def test_publish_from_outside_the_group_changes_nothing_and_matches_converge(host, tmp_path):
+    before = service_state(host)
+    run, published = publish_from_the_controller(tmp_path)
+    assert not any(run.changed.values()), run.tail()
+    assert published == json.loads(endpoint_file("minio-1").read_text())
+    assert service_state(host) == before
+    assert wandb_env()["BUCKET"] not in run.output
+
+
+def test_the_old_endpoint_input_still_works_with_a_warning(tmp_path):
+    """wandb_minio_endpoint (an input before 0.2.0, now the published fact) given in the inventory."""
+    legacy = tmp_path / "legacy-inventory.ini"
+    legacy.write_text("[wandb_minio]\nminio-1 wandb_minio_endpoint=minio-lb.lab.test:9443\n")
+    run, published = publish_from_the_controller(tmp_path, "-i", str(legacy))
+    assert (published["host"], published["port"], published["url"]) == (
+        "minio-lb.lab.test",
+        9443,
+        "https://minio-lb.lab.test:9443",
+    )
+    assert published["env"]["BUCKET"].endswith("@minio-lb.lab.test:9443/wandb?tls=true")
+    assert "wandb_minio_endpoint is deprecated: set wandb_minio_bucket_endpoint instead" in " ".join(run.output.split())

@@ -1,5 +1,6 @@
 """Shared by the mysql scenario's tests: the lab hosts, SQL run with the mysql client on a host,
-the URL the converge published and the secrets the role generated on the controller."""
+the endpoint each host published (wandb_mysql_endpoint, handed over by converge.yml) and the
+secrets the role generated on the controller."""
 
 import os
 import shlex
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
+from endpoint_contract import published_endpoint
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import parse_url
 
@@ -59,9 +61,15 @@ def lab():
 
 
 @pytest.fixture(scope="session")
-def published_urls():
-    """The wandb_mysql_url each host published, as the converge recorded it."""
-    return {name: (ephemeral_dir() / f"mysql-url-{name}").read_text().strip() for name in (PRIMARY, REPLICA)}
+def endpoints():
+    """The wandb_mysql_endpoint each host published, checked against the contract."""
+    return {name: published_endpoint("mysql", name) for name in (PRIMARY, REPLICA)}
+
+
+@pytest.fixture(scope="session")
+def published_urls(endpoints):
+    """The W&B MYSQL URL each host published (env.MYSQL of its endpoint)."""
+    return {name: endpoint["env"]["MYSQL"] for name, endpoint in endpoints.items()}
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Helpers for the redis-sentinel scenario's tests: talk to the data nodes and sentinels of the lab
-with the credentials of the published URL, which the host reads itself (from the 0600 file
-converge.yml wrote) and hands to redis-cli on stdin, so the password is in no command line and no
-assertion message."""
+with the credentials of the published endpoint's REDIS URL. converge.yml hands each host's
+endpoint to the verifier (a 0600 file on the controller); the tests copy that file to the host
+(0600, by the copy module: the password is in no command line), where the host reads the password
+itself and hands it to redis-cli on stdin, so it is in no command line and no assertion message."""
 
 import os
 import shlex
@@ -10,15 +11,19 @@ from functools import cache
 from urllib.parse import parse_qs, urlsplit
 
 import testinfra
+from endpoint_contract import endpoint_file, published_endpoint
 
 HOSTS = ("redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3")
-URL_FILE = "/root/wandb_redis_url"
+# The host's copy of its published endpoint (see hand_over_endpoint).
+ENDPOINT_ON_HOST = "/root/wandb-endpoint.json"
 MASTER = "wandb"
 DATA_PORT = 6379
 SENTINEL_PORT = 26379
 PASSWORD_FROM_URL = (
-    f"python3 -c 'import urllib.parse as u; print(u.unquote(u.urlsplit(open(\"{URL_FILE}\").read().strip()).password))'"
+    "python3 -c 'import json, urllib.parse as u; "
+    f'print(u.unquote(u.urlsplit(json.load(open("{ENDPOINT_ON_HOST}"))["env"]["REDIS"]).password))\''
 )
+_HANDED_OVER = set()
 
 
 @cache
@@ -27,7 +32,22 @@ def lab_host(name):
 
 
 def published_url(host):
-    return urlsplit(host.file(URL_FILE).content_string.strip())
+    """The REDIS URL the host published (env.REDIS of its endpoint, checked against the contract)."""
+    return urlsplit(published_endpoint("redis", host.backend.get_hostname())["env"]["REDIS"])
+
+
+def hand_over_endpoint(host):
+    """Copy the host's published endpoint to it (0600), for PASSWORD_FROM_URL; again after a run that
+    published a new one."""
+    name = host.backend.get_hostname()
+    host.ansible("copy", f"src={endpoint_file(name)} dest={ENDPOINT_ON_HOST} mode=0600", check=False)
+    _HANDED_OVER.add(name)
+
+
+def refresh_endpoints(hosts):
+    """After a converge run: the endpoints may hold a new password."""
+    for host in hosts:
+        hand_over_endpoint(host)
 
 
 def url_query(host):
@@ -42,6 +62,8 @@ def cli(host, *command, port=DATA_PORT, target=None, user=None, authenticated=Tr
     if authenticated:
         argv.append("--askpass")
     line = shlex.join(argv + [str(part) for part in command])
+    if authenticated and host.backend.get_hostname() not in _HANDED_OVER:
+        hand_over_endpoint(host)
     return host.run(f"{PASSWORD_FROM_URL} | {line}" if authenticated else line)
 
 

@@ -1,5 +1,6 @@
 """A primary, two replicas and three sentinels that agree, with a named ACL user."""
 
+from endpoint_contract import published_endpoint
 from redis_lab import (
     DATA_PORT,
     HOSTS,
@@ -105,3 +106,17 @@ def test_published_url_is_the_sentinel_form():
         host, "SENTINEL", "get-master-addr-by-name", MASTER, port=url.port, target=url.hostname, user=url.username
     )
     assert answer.stdout.split() == [address_of(current_primary()), str(DATA_PORT)]
+
+
+def test_every_host_publishes_the_same_endpoint_naming_the_first_sentinel():
+    endpoints = [published_endpoint("redis", name) for name in HOSTS]
+    same = all(endpoint == endpoints[0] for endpoint in endpoints)
+    assert same, "the hosts publish different endpoints"
+    endpoint = endpoints[0]
+    assert (endpoint["url"], endpoint["host"], endpoint["port"], endpoint["tls"], endpoint["ca_file"]) == (
+        "redis://redis-sentinel-1:26379",
+        "redis-sentinel-1",
+        SENTINEL_PORT,
+        False,
+        "",
+    )

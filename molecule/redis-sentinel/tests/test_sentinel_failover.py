@@ -17,6 +17,7 @@ from redis_lab import (
     info_replication,
     lab_host,
     primary_by_sentinel,
+    refresh_endpoints,
     sentinel_report,
     wait_for,
 )
@@ -93,6 +94,8 @@ def test_changing_managed_settings_after_the_failover_keeps_the_new_primary():
     run = run_playbook("converge.yml", extra_vars={"wandb_redis_password": password, "wandb_redis_maxmemory": "80mb"})
     assert run.returncode == 0, f"the run with new settings failed:\n{run.tail().replace(password, '********')}"
     assert run.changed and all(run.changed.values()), f"the new settings were not applied everywhere: {run.changed}"
+    # The run published endpoints with the new password: the hosts read it from there.
+    refresh_endpoints(hosts())
 
     def settled():
         if {primary_by_sentinel(host) for host in hosts()} != {f"{address_of(primary)} 6379"}:
@@ -104,6 +107,6 @@ def test_changing_managed_settings_after_the_failover_keeps_the_new_primary():
 
     assert wait_for(settled, TIMEOUT), f"the primary moved or a replica did not follow:\n{sentinel_report(hosts())}"
     assert info_replication(primary)["role"] == "master"
-    # The hosts read the new password from the URL converge.yml wrote again.
+    # The hosts read the new password from the endpoint converge.yml handed over again.
     assert data(primary, "CONFIG", "GET", "maxmemory").stdout.split() == ["maxmemory", str(80 * 1024 * 1024)]
     assert data(replicas[0], "GET", "after-failover").stdout.strip() == "yes"

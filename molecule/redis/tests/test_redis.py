@@ -1,29 +1,43 @@
 """Redis with authentication and TLS from the controller CA, checked against the running server.
 
-The password never appears in a command line or an assertion message here: the host reads it from
-the published URL (written by converge.yml, mode 0600) and hands it to redis-cli on stdin."""
+The password never appears in a command line or an assertion message here: converge.yml hands the
+published endpoint to the verifier (a 0600 file on the controller), the tests copy it to the host
+(0600, by the copy module), and the host reads the password from its REDIS URL and hands it to
+redis-cli on stdin."""
 
+import json
 import os
 import re
 import shlex
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
+from endpoint_contract import endpoint_file, published_endpoint
 from lab_playbook import run_playbook
 
 testinfra_hosts = ["ansible://wandb_redis"]
 
-URL_FILE = "/root/wandb_redis_url"
+ENDPOINT_ON_HOST = "/root/wandb-endpoint.json"
 CONFIG = "/etc/redis/redis.conf"
 CA = "/etc/redis/tls/ca.crt"
 # Prints the password from the published URL on the host, for redis-cli --askpass.
 PASSWORD_FROM_URL = (
-    f"python3 -c 'import urllib.parse as u; print(u.unquote(u.urlsplit(open(\"{URL_FILE}\").read().strip()).password))'"
+    "python3 -c 'import json, urllib.parse as u; "
+    f'print(u.unquote(u.urlsplit(json.load(open("{ENDPOINT_ON_HOST}"))["env"]["REDIS"]).password))\''
 )
 
 
+@pytest.fixture(scope="module", autouse=True)
+def endpoint_on_host(host):
+    """The host's published endpoint, copied to it for PASSWORD_FROM_URL."""
+    name = host.backend.get_hostname()
+    host.ansible("copy", f"src={endpoint_file(name)} dest={ENDPOINT_ON_HOST} mode=0600", check=False)
+
+
 def published_url(host):
-    return urlsplit(host.file(URL_FILE).content_string.strip())
+    """The REDIS URL the host published (env.REDIS of its endpoint, checked against the contract)."""
+    return urlsplit(published_endpoint("redis", host.backend.get_hostname())["env"]["REDIS"])
 
 
 def redis_cli(host, *command, port=6379, tls=False, cacert=CA, authenticated=True, target=None):
@@ -74,6 +88,21 @@ def test_published_url_has_the_wandb_form(host):
     assert same, f"the URL's password is not the one in {secret_file}"
     well_formed = re.fullmatch(r"[A-Za-z0-9]{32}", generated) is not None
     assert well_formed, "the generated password is not 32 letters and digits"
+
+
+def test_endpoint_has_the_contracts_shape_without_credentials(host):
+    endpoint = published_endpoint("redis", host.backend.get_hostname())
+    name = host.backend.get_hostname()
+    assert (endpoint["url"], endpoint["host"], endpoint["port"], endpoint["tls"]) == (
+        f"redis://{name}:6380",
+        name,
+        6380,
+        True,
+    )
+    # ca_file is the controller CA that verifies the server: the one installed on the host.
+    ca_file = Path(endpoint["ca_file"])
+    assert ca_file == Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "wandb-secrets" / "ca" / "ca.crt"
+    assert host.file(CA).content_string == ca_file.read_text()
 
 
 def test_tls_ping_with_the_published_ca(host):
@@ -129,3 +158,17 @@ def test_verbose_run_does_not_show_the_password(host):
     assert not any(run.changed.values()), f"a second run changed something: {run.changed}"
     leaked = password in run.output
     assert not leaked, "the password appears in the output of a run at -vvv"
+
+
+def test_the_publish_entry_point_sets_the_same_endpoint_and_changes_nothing(host):
+    name = host.backend.get_hostname()
+    ephemeral = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+    handed_over = ephemeral / f"delegated-endpoint-{name}.json"
+    handed_over.unlink(missing_ok=True)
+    run = run_playbook("publish.yml")
+    assert run.returncode == 0, f"the publish entry point failed:\n{run.tail()}"
+    assert run.changed, f"no PLAY RECAP in the output:\n{run.tail()}"
+    assert not any(run.changed.values()), f"the publish entry point changed something: {run.changed}"
+    # Compared without printing them: the endpoints hold the password.
+    same = json.loads(handed_over.read_text()) == published_endpoint("redis", name)
+    assert same, "the endpoint the publish entry point set differs from the one converge published"

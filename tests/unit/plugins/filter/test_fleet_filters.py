@@ -114,22 +114,22 @@ def test_redis_primary_reads_only_the_topology_facts_and_addresses():
     facts = Facts({"all_ipv4_addresses": ["10.0.0.2"], "all_ipv6_addresses": [], "env": RuntimeError("all facts read")})
     hostvars = RecordingHostVars(
         {
-            "r1": {"wandb_redis__said_primary": "10.0.0.2 6379", "wandb_redis_password": RuntimeError("lookup ran")},
-            "r2": {"wandb_redis__said_primary": "10.0.0.2 6379", "ansible_facts": facts},
-            "r3": {"wandb_redis__node_address": "r3"},
+            "r1": {"__wandb_redis_said_primary": "10.0.0.2 6379", "wandb_redis_password": RuntimeError("lookup ran")},
+            "r2": {"__wandb_redis_said_primary": "10.0.0.2 6379", "ansible_facts": facts},
+            "r3": {"__wandb_redis_node_address": "r3"},
         }
     )
     primary = FILTERS["redis_primary"](["r2", "r3"], hostvars, ["r1", "r2", "r3"], "2", "6390")
     assert (primary["source"], primary["host"], primary["port"]) == ("sentinels", "r2", 6390)
     assert {read[1] for read in hostvars.read} <= {
-        "wandb_redis__said_primary",
+        "__wandb_redis_said_primary",
         "ansible_facts",
-        "wandb_redis__node_address",
+        "__wandb_redis_node_address",
     }
 
 
 def test_redis_primary_errors_are_filter_errors():
-    with pytest.raises(AnsibleFilterError, match=r"redis_primary: wandb_redis__node_address of r1 is not known"):
+    with pytest.raises(AnsibleFilterError, match=r"redis_primary: __wandb_redis_node_address of r1 is not known"):
         FILTERS["redis_primary"](["r1", "r2"], {}, ["r1", "r2", "r3"], 2, 6379)
     with pytest.raises(
         AnsibleFilterError, match=r"redis_primary: the sentinels \(wandb_redis_sentinels\) must be a list"

@@ -87,7 +87,7 @@ def admin_error(status, code):
     return MinioAdminException(str(status), json.dumps({"Code": code, "Message": "msg of " + code}))
 
 
-def make(answers, check_mode=False):
+def make(answers, check_mode=False, **extra):
     api = object.__new__(mn.MinioApi)
     api.endpoint_url, api.region, api.admin, api.s3 = "http://m:9000", "us-east-1", FakeAdmin(answers), FakeS3()
     api.s3_client = lambda key, secret: FakeS3()
@@ -97,7 +97,10 @@ def make(answers, check_mode=False):
         "access_key": "root",
         "secret_key": "rootsecret",
         "host": "https://w",
+        **extra,
     }
+    if "ca_file" in extra:
+        api = None
     return mn.MinioStorage(params, Changes(check_mode=check_mode), api=api)
 
 
@@ -164,3 +167,172 @@ def test_admin_credentials_required(monkeypatch):
     monkeypatch.delenv("MINIO_ROOT_PASSWORD", raising=False)
     with pytest.raises(FileStorageError, match="needs access_key and secret_key"):
         mn.MinioStorage({"name": "b", "endpoint_url": "http://m:9000"}, Changes(), api=object())
+
+
+# The mc client (mc_path): the same calls through MinIO's own client --------------------------------
+def mc_line(status="success", **fields):
+    return json.dumps(dict(status=status, **fields))
+
+
+def mc_failure(code, message, outer="Unable to do it"):
+    error = {"message": outer, "cause": {"message": message, "error": {"Code": code} if code else {}}}
+    return mc_line("error", error=error)
+
+
+class FakeMc:
+    """Records mc's command lines, environments and standard input; answers from a table."""
+
+    def __init__(self, answers=None):
+        self.answers = answers or {}
+        self.calls = []
+
+    def __call__(self, argv, env, stdin):
+        args = argv[argv.index("--quiet") + 1 :]
+        self.calls.append({"args": args, "env": env, "stdin": stdin})
+        for prefix, answer in self.answers.items():
+            if " ".join(args).startswith(prefix):
+                return answer
+        return 0, mc_line(), ""
+
+
+def mc_api(answers=None, ca_file=None):
+    fake = FakeMc(answers)
+    return mn.McApi("/usr/local/bin/mc", "https://m:9000", "root", "r00t/secret", "us-east-1", ca_file, fake), fake
+
+
+def test_mc_error_reads_codes_and_bucket_words():
+    assert mn._mc_error([json.loads(mc_failure("XMinioAdminNoSuchUser", "no user"))]) == (
+        "XMinioAdminNoSuchUser",
+        "no user",
+    )
+    lines = [
+        json.loads(mc_line("error", error={"message": "x", "cause": {"message": "Bucket `b` does not exist."}})),
+        json.loads(mc_failure(None, "Object does not exist")),
+    ]
+    assert mn._mc_error(lines) == ("NoSuchBucket", "Object does not exist")
+    assert mn._mc_error([json.loads(mc_line())]) == (None, None)
+
+
+def test_mc_credentials_travel_in_the_environment_never_the_command_line():
+    api, fake = mc_api(ca_file="/etc/minio/certs/ca.crt")
+    api.admin_call("user_add", "admin:CreateUser", "user w", access_key="w", secret_key="user-secret-1")
+    (call,) = fake.calls
+    assert call["args"] == ["admin", "user", "add", "fleet"]
+    assert call["stdin"] == "w\nuser-secret-1\n"
+    assert call["env"]["MC_HOST_fleet"] == "https://root:r00t%2Fsecret@m:9000"
+    assert call["env"]["SSL_CERT_FILE"] == "/etc/minio/certs/ca.crt"
+    assert "user-secret-1" not in " ".join(call["args"]) and "r00t" not in " ".join(call["args"])
+
+
+def test_mc_missing_things_and_masked_failures():
+    api, _fake = mc_api(
+        {
+            "admin policy info": (1, mc_failure("XMinioAdminNoSuchPolicy", "no policy"), ""),
+            "stat": (1, mc_failure(None, "Object does not exist"), ""),
+            "admin user info": (1, mc_failure("XMinioAdminInvalidArgument", "bad r00t/secret here"), ""),
+            "mb": (1, mc_failure("AccessDenied", "Access Denied."), ""),
+        }
+    )
+    assert api.admin_call("policy_info", "admin:GetPolicy", "policy p", missing=("XMinioAdminNoSuchPolicy",),
+                          policy_name="p") is None  # fmt: skip
+    assert api.bucket_exists("b") is False
+    with pytest.raises(FileStorageError) as exc:
+        api.admin_call("user_info", "admin:GetUser", "user w", access_key="w")
+    assert "r00t/secret" not in exc.value.msg and "********" in exc.value.msg
+    with pytest.raises(PermissionDeniedError) as denied:
+        api.create_bucket("b")
+    assert denied.value.msg.startswith("missing permission s3:CreateBucket on resource arn:aws:s3:::b")
+
+
+def test_mc_reads_policy_and_user_info_as_the_admin_api_returns_them():
+    policy = mn.bucket_policy("b")
+    api, _fake = mc_api(
+        {
+            "admin policy info": (0, mc_line(policy="p", policyInfo={"PolicyName": "p", "Policy": policy}), ""),
+            "admin user info": (0, mc_line(accessKey="w", policyName="a,p", userStatus="disabled"), ""),
+        }
+    )
+    assert mn.parse_policy_info(api.admin_call("policy_info", "admin:GetPolicy", "policy p", policy_name="p")) == policy
+    info = api.admin_call("user_info", "admin:GetUser", "user w", access_key="w")
+    assert mn.policies_of(info) == (["a", "p"], "disabled")
+
+
+def test_mc_secret_probe_tells_a_wrong_key_from_a_failure():
+    api, fake = mc_api({"ls user/b": (1, mc_failure("SignatureDoesNotMatch", "wrong"), "")})
+    assert api.credentials_work("w", "user-secret-2", "b") is False
+    assert fake.calls[-1]["env"]["MC_HOST_user"] == "https://w:user-secret-2@m:9000"
+    api, _fake = mc_api({"ls user/b": (1, mc_failure("XMinioServerNotInitialized", "starting"), "")})
+    with pytest.raises(FileStorageError, match="starting"):
+        api.credentials_work("w", "user-secret-2", "b")
+
+
+def test_mc_path_that_cannot_run_is_named():
+    def missing(argv, env, stdin):
+        raise FileNotFoundError(2, "No such file or directory", argv[0])
+
+    api = mn.McApi("/nope/mc", "http://m:9000", "root", "rootsecret", "us-east-1", None, missing)
+    with pytest.raises(FileStorageError, match="could not run /nope/mc"):
+        api.bucket_exists("b")
+
+
+def test_named_user_with_given_secret_and_exclusive_policy():
+    storage = make(
+        {
+            "policy_info": json.dumps({"Policy": mn.bucket_policy("b")}),
+            "user_info": json.dumps({"policyName": "wandb-b,readwrite", "status": "enabled"}),
+        },
+        user="wandb",
+        user_secret_key="given-secret-9",
+        exclusive_policy=True,
+    )
+    storage.api.credentials_work = lambda key, secret, bucket: (key, secret) == ("wandb", "given-secret-9")
+    storage.present()
+    assert storage.changes.actions == ["detach policies readwrite from user wandb (its only policy is wandb-b)"]
+    assert ("detach_policy", {"policies": ["readwrite"], "user": "wandb"}) in storage.api.admin.calls
+    assert storage.changes.warnings == []
+    assert mn.outputs("wandb", "given-secret-9", "http://m:9000", "b", "us-east-1")["env"] == storage.outputs()["env"]
+
+
+def test_given_secret_drift_is_reset_and_said_so():
+    storage = make(
+        {
+            "policy_info": json.dumps({"Policy": mn.bucket_policy("b")}),
+            "user_info": json.dumps({"policyName": "wandb-b", "status": "enabled"}),
+        },
+        user="wandb",
+        user_secret_key="given-secret-9",
+    )
+    storage.api.credentials_work = lambda key, secret, bucket: False
+    storage.present()
+    assert storage.changes.actions == ["reset the secret key of user wandb (it no longer matched user_secret_key)"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"user": "root"}, "user root is the admin access key"),
+        ({"user_secret_key": "short"}, "user_secret_key must be 8 to 40 characters"),
+        ({"ca_file": "/ca.crt"}, "ca_file is used only with mc_path"),
+    ],
+)
+def test_bad_user_options(extra, message):
+    with pytest.raises(FileStorageError, match=message):
+        make({}, **extra)
+
+
+def test_check_mode_tells_a_secret_that_no_longer_works_without_setting_it():
+    answers = {
+        "policy_info": json.dumps({"Policy": mn.bucket_policy("b")}),
+        "user_info": json.dumps({"policyName": "wandb-b", "status": "enabled"}),
+    }
+    storage = make(answers, check_mode=True, user="wandb", user_secret_key="given-secret-9")
+    storage.api.credentials_work = lambda key, secret, bucket: False
+    storage.present()
+    assert storage.changes.actions == ["reset the secret key of user wandb (it no longer matched user_secret_key)"]
+    assert [name for name, _kwargs in storage.api.admin.calls] == ["policy_info", "user_info"]
+    # A disabled user's key cannot work before it is enabled: check mode does not try it then.
+    answers["user_info"] = json.dumps({"policyName": "wandb-b", "status": "disabled"})
+    storage = make(answers, check_mode=True, user="wandb", user_secret_key="given-secret-9")
+    storage.api.credentials_work = lambda key, secret, bucket: pytest.fail("tried a disabled key")
+    storage.present()
+    assert storage.changes.actions == ["enable user wandb"]

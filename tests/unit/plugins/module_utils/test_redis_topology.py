@@ -125,18 +125,18 @@ def facts(said=None, roles=None, files=None, node_addresses=None, ipv6=None):
     result = {}
     for host in SERVERS:
         result[host] = {
-            "wandb_redis__node_address": (node_addresses or {}).get(host, host),
+            "__wandb_redis_node_address": (node_addresses or {}).get(host, host),
             "ansible_facts": {
                 "all_ipv4_addresses": [ADDRESSES[host]],
                 "all_ipv6_addresses": (ipv6 or {}).get(host, []),
             },
         }
         if said and host in said:
-            result[host]["wandb_redis__said_primary"] = said[host]
+            result[host]["__wandb_redis_said_primary"] = said[host]
         if roles and host in roles:
-            result[host]["wandb_redis__live_role"] = roles[host]
+            result[host]["__wandb_redis_live_role"] = roles[host]
         if files and host in files:
-            result[host]["wandb_redis__file_replicaof"] = files[host]
+            result[host]["__wandb_redis_file_replicaof"] = files[host]
     return result
 
 
@@ -215,7 +215,7 @@ def test_the_inventory_decides_on_the_first_run():
         (lambda: elect(facts(), quorum=0), "quorum .* at least 1"),
         (lambda: elect(facts(), quorum="two"), "quorum .* whole number"),
         (lambda: elect(facts(), quorum=True), "quorum .* whole number"),
-        (lambda: elect({}, inventory_primary="redis2"), "wandb_redis__node_address of redis2 is not known"),
+        (lambda: elect({}, inventory_primary="redis2"), "__wandb_redis_node_address of redis2 is not known"),
         (
             lambda: elect(facts({"redis1": "a b 6379", "redis2": "a b 6379"})),
             "the sentinels' answer must be 'ADDRESS PORT'",

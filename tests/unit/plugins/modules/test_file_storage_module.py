@@ -117,3 +117,21 @@ def test_missing_library_is_reported(monkeypatch):
     monkeypatch.setattr(s3_api, "HAS_BOTO3", False)
     result = run_module(file_storage.main, BASE)
     assert result.failed and "boto3" in result["msg"]
+
+
+def test_minio_needs_host_only_to_verify(monkeypatch):
+    from ansible_collections.wandb_local.fleet.plugins.module_utils import _file_storage_minio as minio_utils
+
+    class MinioStub(Stub):
+        def outputs(self):
+            return minio_utils.outputs("wandb", "secret-key-1", "http://m:9000", "b", "us-east-1")
+
+    monkeypatch.setattr(minio_utils, "MinioStorage", MinioStub)
+    # mc_path: no Python library is needed for MinIO then.
+    monkeypatch.setattr(minio_utils, "HAS_MINIO", False)
+    args = {"provider": "minio", "name": "b", "endpoint_url": "http://m:9000", "mc_path": "/usr/local/bin/mc"}
+    assert not run_module(file_storage.main, args).failed
+    verified = run_module(file_storage.main, dict(args, verify=True))
+    assert verified.failed and "missing: host" in verified["msg"]
+    without_mc = run_module(file_storage.main, {k: v for k, v in args.items() if k != "mc_path"})
+    assert without_mc.failed and "minio and boto3" in without_mc["msg"]
