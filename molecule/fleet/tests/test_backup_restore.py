@@ -111,7 +111,6 @@ CREATE TABLE run_history (run_id BIGINT NOT NULL, step INT NOT NULL, data JSON N
   PRIMARY KEY (run_id, step)) ENGINE=InnoDB;
 CREATE TABLE files (id BIGINT PRIMARY KEY AUTO_INCREMENT, run_id BIGINT NOT NULL, name VARCHAR(512) NOT NULL,
   storage_path VARCHAR(1024) NOT NULL, size_bytes BIGINT NOT NULL, digest BINARY(32) NOT NULL) ENGINE=InnoDB;
-CREATE TRIGGER runs_touch BEFORE UPDATE ON runs FOR EACH ROW SET NEW.updated_at = NOW(6);
 CREATE PROCEDURE run_count(IN p BIGINT) SELECT COUNT(*) FROM runs WHERE project_id = p;
 CREATE EVENT prune_heartbeats ON SCHEDULE EVERY 1 DAY DISABLE DO
   UPDATE runs SET heartbeat_at = NULL WHERE heartbeat_at < NOW() - INTERVAL 30 DAY;
@@ -217,7 +216,8 @@ def test_the_program_and_its_configuration_are_root_only(host):
 def test_the_data_is_real(data):
     counts = json.loads(data["db"])
     assert int(counts["runs rows"]) == 3000 and int(counts["run_history rows"]) == 10000
-    assert "run_count" in counts["routines"] and "runs_touch" in counts["triggers"]
+    # (A trigger would need SUPER with binary logging on; the W&B account has none.)
+    assert "run_count" in counts["routines"]
     assert "prune_heartbeats" in counts["events"]
     assert len(data["objects"]) == 401
     assert {"key.pem", "kid.txt", "users.htpasswd"} <= {path.rsplit("/", 1)[-1] for path in data["vol"]}

@@ -518,6 +518,10 @@ class MySQL:
     def _base(self, program):
         return [program, "--defaults-extra-file=" + self.defaults_file]
 
+    def _help(self, program):
+        proc = subprocess.run([program, "--help"], capture_output=True, text=True, check=False)
+        return proc.stdout
+
     def query(self, sql):
         proc = subprocess.run(
             [*self._base("mysql"), "--batch", "--skip-column-names", "-e", sql],
@@ -541,9 +545,11 @@ class MySQL:
             "--hex-blob",
             "--no-tablespaces",
             "--set-gtid-purged=OFF",
-            "--databases",
-            self.config["database"],
         ]
+        # MySQL 9 dumps masking policies too, which only an administrator may read (W&B has none).
+        if "--skip-masking-policies" in self._help("mysqldump") or "--masking-policies" in self._help("mysqldump"):
+            command.append("--skip-masking-policies")
+        command += ["--databases", self.config["database"]]
         errors = tempfile.TemporaryFile()
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
         compressor = zlib.compressobj(self.config.get("compress_level", 6), zlib.DEFLATED, 31)
