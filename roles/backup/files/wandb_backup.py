@@ -522,13 +522,11 @@ class MySQL:
         proc = subprocess.run([program, "--help"], capture_output=True, text=True, check=False)
         return proc.stdout
 
-    def query(self, sql):
-        proc = subprocess.run(
-            [*self._base("mysql"), "--batch", "--skip-column-names", "-e", sql],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    def query(self, sql, in_database=True):
+        command = [*self._base("mysql"), "--batch", "--skip-column-names", "-e", sql]
+        if in_database:
+            command.append(self.config["database"])
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise BackupError("mysql query failed: %s" % redact(proc.stderr.strip()))
         return proc.stdout
@@ -569,7 +567,7 @@ class MySQL:
     def load(self, stream):
         """Drop the W&B database and load a dump (which creates it again) from a gzip stream."""
         database = self.config["database"]
-        self.query("DROP DATABASE IF EXISTS `%s`" % database.replace("`", "``"))
+        self.query("DROP DATABASE IF EXISTS `%s`" % database.replace("`", "``"), in_database=False)
         errors = tempfile.TemporaryFile()
         proc = subprocess.Popen([*self._base("mysql"), "--batch"], stdin=subprocess.PIPE, stderr=errors)
         decompressor = zlib.decompressobj(31)
