@@ -264,3 +264,15 @@ def test_check_restore_stops_when_there_is_no_room(site, capsys):
 def test_messages_never_show_a_registered_secret():
     wb.register_secret(PASSWORD)
     assert wb.redact("access denied for wandb:%s@db1" % PASSWORD) == "access denied for wandb:********@db1"
+
+
+def test_the_dump_can_come_from_a_replica_and_restores_go_to_the_primary(site, tmp_path):
+    config = dict(site["config"]["mysql"], dump_host="db2:3307")
+    replica = wb.MySQL(config, str(tmp_path / "w"), replica=True)
+    primary = wb.MySQL(config, str(tmp_path / "w"))
+    try:
+        assert "host=db2\nport=3307\n" in Path(replica.defaults_file).read_text()
+        assert "host=db1\nport=3306\n" in Path(primary.defaults_file).read_text()
+    finally:
+        replica.close()
+        primary.close()

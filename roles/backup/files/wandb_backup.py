@@ -497,7 +497,11 @@ def _write_json(path, data):
 
 # --- MySQL -----------------------------------------------------------------------------------------
 class MySQL:
-    def __init__(self, config, work_dir):
+    def __init__(self, config, work_dir, replica=False):
+        if replica and config.get("dump_host"):
+            # The dump from a replica (same account: it is replicated); restores go to the primary.
+            host, _, port = config["dump_host"].partition(":")
+            config = dict(config, host=host, port=int(port or config.get("port", 3306)))
         self.config = config
         register_secret(config.get("password"))
         os.makedirs(work_dir, mode=0o700, exist_ok=True)
@@ -734,7 +738,7 @@ def take_backup(config, target=None, now=None, clock=time.time):
         }
         # 1. The database, first: every object a row references is older than the dump.
         if config.get("mysql"):
-            mysql = MySQL(config["mysql"], config.get("work_dir", "/var/lib/wandb-backup/work"))
+            mysql = MySQL(config["mysql"], config.get("work_dir", "/var/lib/wandb-backup/work"), replica=True)
             query = config["mysql"].get("schema_query")
             if query:
                 manifest["schema_version"] = mysql.query(query).strip().replace("\t", " ") or None
