@@ -68,7 +68,7 @@ command = sys.argv[1]
 if command == "sql":
     print(mysql(sys.stdin.read()), end="")
 elif command == "checksums":
-    tables = mysql("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'").split()[::2]
+    tables = [line.split("\t")[0] for line in mysql("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'").splitlines()]
     sums = {}
     for table in tables:
         sums[table] = mysql("CHECKSUM TABLE `%s`" % table).split()[-1]
@@ -98,6 +98,8 @@ elif command == "empty-bucket":
         client.delete_object(Bucket=bucket, Key=key)
 """
 
+# JSON numbers are doubles, as W&B's server writes them (JSON text from Go): a DECIMAL inside a JSON
+# value comes back from any logical dump as a DOUBLE (docs/backup-restore.md).
 SCHEMA = """
 SET SESSION cte_max_recursion_depth = 100000;
 CREATE TABLE entities (id BIGINT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(64) NOT NULL UNIQUE,
@@ -124,11 +126,11 @@ INSERT INTO runs (project_id, name, display_name, state, config, summary_metrics
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
   SELECT 1 + i % 200, LPAD(CONV(i * 7919, 10, 36), 8, '0'), CONCAT('run ', i, ' ✓ ünïcode'),
          ELT(1 + i % 3, 'running', 'finished', 'crashed'),
-         JSON_OBJECT('lr', i / 10000, 'epochs', i % 100, 'optimizer', 'adam'),
-         JSON_OBJECT('loss', 1 / i, 'acc', i / 3000), TIMESTAMP('2026-02-01') + INTERVAL i SECOND FROM n;
+         JSON_OBJECT('lr', i / 1e4, 'epochs', i % 100, 'optimizer', 'adam'),
+         JSON_OBJECT('loss', 1e0 / i, 'acc', i / 3e3), TIMESTAMP('2026-02-01') + INTERVAL i SECOND FROM n;
 INSERT INTO run_history (run_id, step, data)
   WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
-  SELECT 1 + i % 3000, i DIV 3000, JSON_OBJECT('_step', i DIV 3000, 'loss', 1 / (i + 1)) FROM n;
+  SELECT 1 + i % 3000, i DIV 3000, JSON_OBJECT('_step', i DIV 3000, 'loss', 1e0 / (i + 1)) FROM n;
 INSERT INTO files (run_id, name, storage_path, size_bytes, digest)
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
   SELECT 1 + i % 3000, CONCAT('media/images/step_', i, '.png'), CONCAT('wandb/runs/', i), i * 1000,
