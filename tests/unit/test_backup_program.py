@@ -6,7 +6,9 @@ import gzip
 import importlib.util
 import json
 import os
+import shutil
 import stat
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -276,3 +278,32 @@ def test_the_dump_can_come_from_a_replica_and_restores_go_to_the_primary(site, t
     finally:
         replica.close()
         primary.close()
+
+
+@pytest.mark.skipif(not shutil.which("age") or not shutil.which("age-keygen"), reason="age is not installed here")
+def test_an_encrypted_backup_verifies_without_the_key_and_restores_with_it(site, tmp_path, capsys):
+    identity = tmp_path / "identity.txt"
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    recipient = next(
+        line.split(": ", 1)[1] for line in identity.read_text().splitlines() if line.startswith("# public key: ")
+    )
+    config = dict(site["config"], encryption={"recipients": [recipient], "identity_file": ""})
+    site["config_path"].write_text(json.dumps(config))
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    manifest = site["target"].manifest(backup_id)
+    assert set(manifest["files"]) == {"mysql.sql.gz.age", "server.tar.age"}
+    assert manifest["encryption"] == {"tool": "age", "recipients": [recipient]}
+    stored = (Path(config["target"]["path"]) / backup_id / "mysql.sql.gz.age").read_bytes()
+    assert stored.startswith(b"age-encryption.org/v1") and b"INSERT INTO runs" not in stored
+    # The checksums are the stored files': a backup is verified without the key.
+    assert _run(site, "verify", backup_id) == 0
+    capsys.readouterr()
+    assert _run(site, "restore", backup_id, "--database") == wb.EXIT_FAILED
+    assert "is encrypted: give the age identity" in capsys.readouterr().err
+    config["encryption"]["identity_file"] = str(identity)
+    site["config_path"].write_text(json.dumps(config))
+    out = tmp_path / "server-files.tar"
+    assert _run(site, "restore", backup_id, "--database", "--server-files", str(out)) == 0
+    assert (site["dir"] / "loaded.sql").read_text().count("INSERT INTO runs") == 2000
+    assert out.read_bytes() == Path(config["server"]["files"]).read_bytes()
