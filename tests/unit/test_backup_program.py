@@ -307,3 +307,25 @@ def test_an_encrypted_backup_verifies_without_the_key_and_restores_with_it(site,
     assert _run(site, "restore", backup_id, "--database", "--server-files", str(out)) == 0
     assert (site["dir"] / "loaded.sql").read_text().count("INSERT INTO runs") == 2000
     assert out.read_bytes() == Path(config["server"]["files"]).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("image", "refused"),
+    [
+        ("wandb/local:0.83.0", False),
+        ("registry.example.net:5000/wandb/local:0.84.1", False),
+        ("wandb/local:0.82.9", True),
+        ("wandb/local:latest", True),
+        ("registry.example.net:5000/wandb/local", True),
+    ],
+)
+def test_check_restore_refuses_an_image_older_than_the_backup(site, monkeypatch, capsys, image, refused):
+    monkeypatch.setattr(wb, "server_version", lambda config: "0.83.0")
+    assert _run(site, "run") == 0
+    capsys.readouterr()
+    code = _run(site, "check-restore", "latest", "--image", image)
+    if refused:
+        assert code == wb.EXIT_DOWNGRADE
+        assert "was written by W&B 0.83.0; the server would start %s" % image in capsys.readouterr().err
+    else:
+        assert code == 0

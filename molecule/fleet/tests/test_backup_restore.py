@@ -1,7 +1,7 @@
 """Backup and restore on the fleet: real data in W&B-shaped tables and the bucket, a backup, a wipe
 (database dropped, bucket emptied, /vol/env deleted), a restore, and byte-identical results with
 /ready through the proxy. Also the timer's run, retention, and the three refusals (damaged file,
-unknown id, no room) that change nothing, with no secret in any run's -vvv output.
+unknown id, no room, an image older than the backup) that change nothing, with no secret in any run's -vvv output.
 
 The tests build on each other and run in file order."""
 
@@ -315,6 +315,27 @@ def test_a_damaged_file_stops_the_restore_and_changes_nothing(host):
         assert site_state(host) == before
     finally:
         host.check_output(f"cp -p /root/.saved-dump {dump} && rm -f /root/.saved-dump")
+
+
+def test_an_image_older_than_the_backup_stops_the_restore_and_changes_nothing(host):
+    latest = backup_ids(host)[-1]
+    manifest = f"{BACKUPS}/{latest}/manifest.json"
+    # As if a newer W&B (0.3.0) had written the backup; the servers run the stand-in 0.1.0.
+    host.check_output(
+        f"cp -p {manifest} /root/.saved-manifest && python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); "
+        f'm["server"]["version"] = "0.3.0"; json.dump(m, open(sys.argv[1], "w"))\' {manifest}'
+    )
+    try:
+        before = site_state(host)
+        run = run_playbook(RESTORE_PLAYBOOK, extra_vars={"wandb_restore_backup": latest})
+        assert run.returncode != 0
+        assert (
+            f"backup {latest} was written by W&B 0.3.0; the server would start wandb-fleet-lab/wandb-standin:0.1.0"
+            in run.output
+        )
+        assert site_state(host) == before
+    finally:
+        host.check_output(f"cp -p /root/.saved-manifest {manifest} && rm -f /root/.saved-manifest")
 
 
 def test_an_unknown_id_stops_with_the_ids_there_are(host):

@@ -9,7 +9,8 @@ One program for the systemd timer, `playbooks/backup.yml` and `playbooks/restore
   wandb-backup run                      take a backup: database, bucket, server files, manifest last
   wandb-backup list [--json]            the complete backups (those with a manifest), oldest first
   wandb-backup verify ID|latest         the backup exists and every file matches its sha256
-  wandb-backup check-restore ID|latest  verify, plus room for the database where it is checked
+  wandb-backup check-restore ID|latest [--image IMAGE] [--reserve-bytes N]
+                                        verify, the image is not older than the backup, room for the database
   wandb-backup restore ID|latest --database --bucket --server-files DEST
   wandb-backup ready [--timeout S]      wait until the server answers /ready through the proxy
 
@@ -53,6 +54,7 @@ EXIT_FAILED = 1
 EXIT_UNKNOWN_ID = 2
 EXIT_CHECKSUM = 3
 EXIT_NO_ROOM = 4
+EXIT_DOWNGRADE = 5
 
 log = logging.getLogger("wandb-backup")
 
@@ -73,6 +75,10 @@ class ChecksumMismatch(BackupError):
 
 class NoRoom(BackupError):
     exit_code = EXIT_NO_ROOM
+
+
+class Downgrade(BackupError):
+    exit_code = EXIT_DOWNGRADE
 
 
 # --- secrets ---------------------------------------------------------------------------------
@@ -189,6 +195,18 @@ def image_not_older(image_version, backup_version):
         return False
     width = max(len(a), len(b))
     return a + (0,) * (width - len(a)) >= b + (0,) * (width - len(b))
+
+
+def check_image(image, manifest):
+    """Refuse to restore a backup into a server image older than the one that wrote it."""
+    tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
+    written_by = (manifest.get("server") or {}).get("version")
+    if not image_not_older(tag, written_by):
+        raise Downgrade(
+            "backup %s was written by W&B %s; the server would start %s. W&B does not support downgrades: deploy "
+            "that version or a newer one (wandb_server_image_tag) with site.yml, then restore"
+            % (manifest["id"], written_by or "of an unknown version", image or "no image")
+        )
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -869,8 +887,11 @@ def command_verify(config, args):
 
 
 def command_check_restore(config, args):
-    """What restore.yml asks before it changes anything: exists, checksums, room for the database."""
+    """What restore.yml asks before it changes anything: exists, checksums, the image to start is not
+    older than the version that wrote the backup, room for the database."""
     backup_id, manifest = load_verified(make_target(config), args.backup)
+    if args.image is not None:
+        check_image(args.image, manifest)
     room = {}
     reserve = int(args.reserve_bytes)
     if config.get("mysql") and manifest.get("database") and config["mysql"].get("data_dir"):
@@ -987,6 +1008,7 @@ def main(argv=None):
         sub.add_argument("backup", help="a backup id or 'latest'")
         if name == "check-restore":
             sub.add_argument("--reserve-bytes", default="0", help="space that must stay free after the restore")
+            sub.add_argument("--image", help="the image the server will start (repository:tag)")
         if name == "restore":
             sub.add_argument("--database", action="store_true")
             sub.add_argument("--bucket", action="store_true")
