@@ -92,7 +92,7 @@ options:
         endpoint and the bucket (HMAC-SHA256, 40 characters), so re-runs find the same key."
       - A user whose secret no longer works is given this one again (reported as a change).
       - Ansible masks this value wherever it appears in the result, so RV(bucket) and RV(env) carry
-        C(********) in its place: compose C(BUCKET) with the secret you gave (C(wandb_local.fleet.bucket_url)).
+        C(********) in its place; compose C(BUCKET) with the secret you gave (C(wandb_local.fleet.bucket_url)).
     type: str
   exclusive_policy:
     description:

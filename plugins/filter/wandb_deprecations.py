@@ -25,6 +25,19 @@ def _is_set(value):
     return not isinstance(value, Undefined) and value is not None and value != ""
 
 
+def warn_deprecated(old_name, new_name, advice=None):
+    """The collection's one deprecation warning for a renamed input: once per (old, new) in a run.
+    Also used by the server_endpoints filter for the deprecated *_url inputs."""
+    if (old_name, new_name) in _warned:
+        return
+    _warned.add((old_name, new_name))
+    Display().deprecated(
+        "%s is deprecated: %s" % (old_name, advice or "set %s instead (same value)" % new_name),
+        version=REMOVED_IN,
+        collection_name=COLLECTION,
+    )
+
+
 def deprecated_input(value, old_name, new_name):
     """`value` (the deprecated input `old_name`) unchanged; when it is set, a deprecation warning
     naming `new_name`, once. An unset value (undefined, None, '') is returned as ''."""
@@ -35,13 +48,7 @@ def deprecated_input(value, old_name, new_name):
             )
     if not _is_set(value):
         return ""
-    if (old_name, new_name) not in _warned:
-        _warned.add((old_name, new_name))
-        Display().deprecated(
-            "%s is deprecated: set %s instead (same value)" % (old_name, new_name),
-            version=REMOVED_IN,
-            collection_name=COLLECTION,
-        )
+    warn_deprecated(old_name, new_name)
     return value
 
 

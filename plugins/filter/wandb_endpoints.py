@@ -11,8 +11,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible.utils.display import Display
 
+from ansible_collections.wandb_local.fleet.plugins.filter.wandb_deprecations import warn_deprecated
 from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs import (
     FleetInputError,
     host_list,
@@ -115,11 +115,7 @@ def server_endpoints(site, external, legacy):
     except EndpointError as exc:
         _fail("server_endpoints", exc)
     for old, new in deprecated:
-        Display().deprecated(
-            "%s is deprecated: give the service as %s (see the server role's README)" % (old, new),
-            version="0.3.0",
-            collection_name="wandb_local.fleet",
-        )
+        warn_deprecated(old, new, "give the service as %s (see the server role's README)" % new)
     return endpoints
 
 

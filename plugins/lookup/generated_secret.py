@@ -90,7 +90,7 @@ def read_secret(path):
 def write_secret(path, length):
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    value = "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    value = "".join(secrets.choice(_ALPHABET) for _position in range(length))
     temporary = "%s.%d.tmp" % (path, os.getpid())
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -210,8 +210,9 @@ EXTERNAL_INPUTS = {"mysql": "wandb_server_mysql", "redis": "wandb_server_redis",
 
 
 def unpublished_hosts(hosts, host_vars, fact):
-    """The hosts that did not publish `fact` in this play run (their play did not run: --limit)."""
-    return [host for host in hosts if fact not in host_vars.get(host, {})]
+    """The hosts that did not publish `fact` in this play run (their play did not run: --limit).
+    Only a mapping counts: before 0.2.0 wandb_minio_endpoint was an input (a host:port string)."""
+    return [host for host in hosts if not isinstance(host_vars.get(host, {}).get(fact), dict)]
 
 
 def site_endpoints(groups, host_vars):

@@ -74,6 +74,11 @@ def _text(value, part, required=False):
         return str(value)
     if not isinstance(value, str):
         raise WandbUrlError(part, "must be a string, got %s" % type(value).__name__)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (from a mis-decoded file) cannot be percent-encoded or sent.
+        raise WandbUrlError(part, "must be valid Unicode text (it holds a lone surrogate)") from None
     return value
 
 

@@ -68,7 +68,7 @@ options:
     description:
       - The W&B HOST URL as users reach it, for example C(https://wandb.example.net). It is the CORS origin.
       - Required with O(state=present) (and to remove the CORS rule of a kept bucket with O(state=absent)), except
-        for C(minio) without O(verify): MinIO's CORS is server-wide and left alone.
+        for C(minio) without O(verify), since MinIO's CORS is server-wide and left alone.
     type: str
   state:
     description:

@@ -26,7 +26,7 @@ def deprecations(monkeypatch):
 
 
 def test_a_set_value_is_returned_and_warned_about_once(deprecations):
-    for _ in range(3):
+    for _attempt in range(3):
         assert wandb_deprecations.deprecated_input("m:9000", "wandb_old_name", "wandb_new_name") == "m:9000"
     assert deprecations == [
         ("wandb_old_name is deprecated: set wandb_new_name instead (same value)", "0.3.0", "wandb_local.fleet")

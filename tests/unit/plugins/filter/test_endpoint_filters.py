@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wandb_local.fleet.plugins.filter import wandb_endpoints
+from ansible_collections.wandb_local.fleet.plugins.filter import wandb_deprecations, wandb_endpoints
 
 PASSWORD = "pw-9f8e7d"
 
@@ -87,7 +87,8 @@ def test_site_endpoints_name_the_host_that_did_not_publish():
 
 def test_server_endpoints_prefer_the_site_then_the_external_then_the_deprecated(monkeypatch):
     warned = []
-    monkeypatch.setattr(wandb_endpoints.Display, "deprecated", lambda self, msg, **kw: warned.append((msg, kw)))
+    monkeypatch.setattr(wandb_deprecations.Display, "deprecated", lambda self, msg, **kw: warned.append((msg, kw)))
+    monkeypatch.setattr(wandb_deprecations, "_warned", set())
     external = {
         "wandb_server_mysql": {"env": {"MYSQL": "mysql://other:%s@db9/x" % PASSWORD}},
         "wandb_server_redis": {"env": {"REDIS": "redis://:%s@cache:6379" % PASSWORD}},
@@ -128,3 +129,8 @@ def test_server_environment_merges_every_env_and_takes_host_from_the_proxy():
     }
     given = wandb_endpoints.server_environment(endpoints, "https://given.example.net", "lic")
     assert given["HOST"] == "https://given.example.net" and given["LICENSE"] == "lic"
+
+
+def test_a_string_left_from_the_old_minio_input_is_not_a_published_endpoint():
+    hostvars = {"m1": {"wandb_minio_endpoint": "m1:9000"}}
+    assert wandb_endpoints.unpublished_hosts(["m1"], hostvars, "minio") == ["m1"]
