@@ -1,0 +1,331 @@
+"""The backup program's logic (roles/backup/files/wandb_backup.py): ids, manifest, retention,
+checksum verification, metrics, and a whole run into a directory target with stand-in MySQL tools."""
+
+import datetime
+import gzip
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+PROGRAM = Path(__file__).resolve().parents[2] / "roles" / "backup" / "files" / "wandb_backup.py"
+_spec = importlib.util.spec_from_file_location("wandb_backup", PROGRAM)
+wb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(wb)
+
+PASSWORD = "pw-Unit-Secret-4711"  # a MySQL password the tests look for in every output
+
+
+# --- ids ---------------------------------------------------------------------------------------
+def test_backup_ids_are_utc_timestamps():
+    when = datetime.datetime(2026, 1, 2, 4, 5, 6, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+    assert wb.new_backup_id(when) == "20260102T030506Z"
+    assert wb.is_backup_id("20260102T030506Z")
+    assert not wb.is_backup_id(".partial-20260102T030506Z")
+    assert not wb.is_backup_id("latest")
+
+
+def test_latest_is_the_newest_and_an_id_names_itself():
+    ids = ["20260103T000000Z", "20260101T000000Z", "20260102T000000Z"]
+    assert wb.resolve_id("latest", ids) == "20260103T000000Z"
+    assert wb.resolve_id(None, ids) == "20260103T000000Z"
+    assert wb.resolve_id("20260101T000000Z", ids) == "20260101T000000Z"
+
+
+def test_an_unknown_id_lists_the_ids_there_are():
+    with pytest.raises(wb.UnknownBackup) as error:
+        wb.resolve_id("20990101T000000Z", ["20260102T000000Z", "20260101T000000Z"])
+    assert str(error.value) == (
+        "backup '20990101T000000Z' does not exist; the backups there are: 20260101T000000Z, 20260102T000000Z"
+    )
+    with pytest.raises(wb.UnknownBackup, match="no complete backup"):
+        wb.resolve_id("latest", [])
+
+
+# --- retention -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("count", "keep", "pruned"),
+    [(0, 3, 0), (3, 3, 0), (5, 3, 2), (5, 1, 4)],
+)
+def test_retention_keeps_the_newest(count, keep, pruned):
+    ids = ["2026010%dT000000Z" % day for day in range(1, count + 1)]
+    removed = wb.to_prune(list(reversed(ids)), keep)
+    assert removed == ids[:pruned]
+
+
+def test_retention_never_keeps_nothing():
+    with pytest.raises(wb.BackupError, match="at least one"):
+        wb.to_prune(["20260101T000000Z"], 0)
+
+
+# --- versions ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("image", "backup", "ok"),
+    [
+        ("0.83.1", "0.83.0", True),
+        ("v0.83.0", "0.83.0", True),
+        ("0.83", "0.83.0", True),
+        ("0.82.9", "0.83.0", False),
+        ("0.10.0", "0.9.1", True),
+        ("latest", "0.83.0", False),
+    ],
+)
+def test_the_image_must_not_be_older_than_the_backup(image, backup, ok):
+    assert wb.image_not_older(image, backup) is ok
+
+
+# --- a whole run into a directory target ---------------------------------------------------------
+FAKE_MYSQLDUMP = """#!/bin/sh
+# Stand-in for mysqldump: the options it was given, then SQL.
+for arg in "$@"; do case "$arg" in --defaults-extra-file=*) cp "${arg#*=}" "$FAKE_DIR/defaults.cnf";; esac; done
+echo "-- options: $*"
+i=0; while [ $i -lt 2000 ]; do echo "INSERT INTO runs VALUES ($i,'run-$i');"; i=$((i+1)); done
+"""
+FAKE_MYSQL = """#!/bin/sh
+# Stand-in for the mysql client: a query prints the schema version, a load is kept.
+case "$*" in
+  *" -e "*) echo "$*" >> "$FAKE_DIR/queries"; echo "42	0";;
+  *) cat > "$FAKE_DIR/loaded.sql";;
+esac
+"""
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("mysqldump", FAKE_MYSQLDUMP), ("mysql", FAKE_MYSQL)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ["PATH"]))
+    monkeypatch.setenv("FAKE_DIR", str(tmp_path))
+    staged = tmp_path / "staged" / "server.tar"
+    staged.parent.mkdir()
+    vol = tmp_path / "vol" / "env"
+    vol.mkdir(parents=True)
+    (vol / "key.pem").write_text("not really a key\n")
+    with tarfile.open(staged, "w") as archive:
+        archive.add(tmp_path / "vol", arcname="var/lib/wandb")
+    (tmp_path / "staged" / "server.tar.json").write_text(
+        json.dumps({"image": "wandb/local:0.83.0", "host": "app1", "staged_at": "2026-01-01T00:00:00+00:00"})
+    )
+    config = {
+        "mysql": {
+            "host": "db1",
+            "port": 3306,
+            "user": "wandb_local",
+            "password": PASSWORD,
+            "database": "wandb_local",
+            "schema_query": "SELECT version, dirty FROM schema_migrations",
+        },
+        "bucket": None,
+        "server": {"version_url": "", "files": str(staged)},
+        "target": {"type": "dir", "path": str(tmp_path / "backups")},
+        "work_dir": str(tmp_path / "work"),
+        "keep": 2,
+        "metrics_file": str(tmp_path / "metrics" / "wandb_backup.prom"),
+    }
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    return {
+        "config": config,
+        "config_path": config_path,
+        "dir": tmp_path,
+        "target": wb.DirTarget(config["target"]["path"]),
+    }
+
+
+def _run(site, *args):
+    return wb.main(["--config", str(site["config_path"]), *args])
+
+
+def test_a_backup_holds_the_dump_and_the_server_files_with_a_manifest_written_last(site, capsys):
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    manifest = site["target"].manifest(backup_id)
+    assert manifest["id"] == backup_id
+    assert manifest["schema_version"] == "42 0"
+    assert manifest["server"]["image"] == "wandb/local:0.83.0"
+    assert set(manifest["files"]) == {"mysql.sql.gz", "server.tar"}
+    assert manifest["size_bytes"] == sum(entry["size"] for entry in manifest["files"].values())
+    assert manifest["duration_seconds"] >= 0
+    folder = Path(site["config"]["target"]["path"]) / backup_id
+    sql = gzip.decompress((folder / "mysql.sql.gz").read_bytes()).decode()
+    for option in ("--single-transaction", "--routines", "--triggers", "--events", "--databases wandb_local"):
+        assert option in sql.splitlines()[0]
+    assert sql.count("INSERT INTO runs") == 2000
+    assert manifest["database"]["sql_bytes"] == len(sql.encode())
+    # Credentials reach mysqldump in a 0600 file, removed after the run, never on its command line.
+    assert PASSWORD not in sql and PASSWORD in (site["dir"] / "defaults.cnf").read_text()
+    assert not list((site["dir"] / "work").glob("mysql.*.cnf"))
+    for entry in folder.iterdir():
+        assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert wb.verify_files(site["target"], backup_id, manifest) == manifest["size_bytes"]
+    assert PASSWORD not in capsys.readouterr().err
+
+
+def test_metrics_record_success_and_a_failure_keeps_the_last_success(site):
+    assert _run(site, "run") == 0
+    metrics = wb.read_metrics(site["config"]["metrics_file"])
+    assert metrics["wandb_backup_last_success"] == 1
+    assert metrics["wandb_backup_last_size_bytes"] > 0
+    assert metrics["wandb_backup_backups"] == 1
+    last_success = metrics["wandb_backup_last_success_timestamp_seconds"]
+    text = Path(site["config"]["metrics_file"]).read_text()
+    assert "# TYPE wandb_backup_last_success gauge" in text
+    # A failing run (the server's files are gone): non-zero exit, no backup added, no partial left.
+    os.remove(site["config"]["server"]["files"])
+    assert _run(site, "run") == wb.EXIT_FAILED
+    metrics = wb.read_metrics(site["config"]["metrics_file"])
+    assert metrics["wandb_backup_last_success"] == 0
+    assert metrics["wandb_backup_last_success_timestamp_seconds"] == last_success
+    assert len(site["target"].ids()) == 1
+    assert not [name for name in os.listdir(site["config"]["target"]["path"]) if name.startswith(".partial-")]
+
+
+def test_retention_prunes_only_after_a_new_backup_succeeded(site, monkeypatch):
+    ids = iter(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z", "20260104T000000Z"])
+    monkeypatch.setattr(wb, "new_backup_id", lambda now=None: next(ids))
+    for _ in range(3):
+        assert _run(site, "run") == 0
+    assert site["target"].ids() == ["20260102T000000Z", "20260103T000000Z"]
+    os.remove(site["config"]["server"]["files"])
+    assert _run(site, "run") == wb.EXIT_FAILED
+    assert site["target"].ids() == ["20260102T000000Z", "20260103T000000Z"]
+
+
+def test_a_directory_without_a_manifest_is_not_a_backup(site):
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    folder = Path(site["config"]["target"]["path"])
+    (folder / "20990101T000000Z").mkdir()
+    (folder / "20990101T000000Z" / "mysql.sql.gz").write_bytes(b"half")
+    assert site["target"].ids() == [backup_id]
+
+
+def test_a_corrupted_file_fails_verification_naming_it(site, capsys):
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    dump = Path(site["config"]["target"]["path"]) / backup_id / "mysql.sql.gz"
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert _run(site, "verify", "latest") == wb.EXIT_CHECKSUM
+    error = capsys.readouterr().err
+    assert "backup %s is damaged: mysql.sql.gz does not match the manifest" % backup_id in error
+    assert _run(site, "restore", backup_id, "--database") == wb.EXIT_CHECKSUM
+    assert not (site["dir"] / "loaded.sql").exists()
+
+
+def test_an_unknown_id_stops_with_the_list(site, capsys):
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    capsys.readouterr()
+    assert _run(site, "check-restore", "20000101T000000Z") == wb.EXIT_UNKNOWN_ID
+    assert "the backups there are: %s" % backup_id in capsys.readouterr().err
+
+
+def test_the_manifest_must_be_the_backups_own(site):
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    manifest = site["target"].manifest(backup_id)
+    with pytest.raises(wb.BackupError, match="names backup"):
+        wb.check_manifest(dict(manifest, id="20000101T000000Z"), backup_id)
+    with pytest.raises(wb.BackupError, match="has no 'files'"):
+        wb.check_manifest({key: value for key, value in manifest.items() if key != "files"}, backup_id)
+    with pytest.raises(wb.BackupError, match="not a file entry"):
+        wb.check_manifest(dict(manifest, files={"../x": {"size": 1, "sha256": "0"}}), backup_id)
+
+
+def test_restore_loads_the_dump_and_writes_the_server_files(site, capsys):
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    out = site["dir"] / "restored-server.tar"
+    assert _run(site, "restore", "latest", "--database", "--server-files", str(out)) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["id"] == backup_id
+    assert (site["dir"] / "loaded.sql").read_text().count("INSERT INTO runs") == 2000
+    assert "DROP DATABASE IF EXISTS `wandb_local`" in (site["dir"] / "queries").read_text()
+    assert out.read_bytes() == Path(site["config"]["server"]["files"]).read_bytes()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_check_restore_stops_when_there_is_no_room(site, capsys):
+    assert _run(site, "run") == 0
+    capsys.readouterr()
+    assert _run(site, "check-restore", "latest", "--reserve-bytes", str(2**62)) == wb.EXIT_NO_ROOM
+    assert "no room to unpack the server's files" in capsys.readouterr().err
+
+
+def test_messages_never_show_a_registered_secret():
+    wb.register_secret(PASSWORD)
+    assert wb.redact("access denied for wandb:%s@db1" % PASSWORD) == "access denied for wandb:********@db1"
+
+
+def test_the_dump_can_come_from_a_replica_and_restores_go_to_the_primary(site, tmp_path):
+    config = dict(site["config"]["mysql"], dump_host="db2:3307")
+    replica = wb.MySQL(config, str(tmp_path / "w"), replica=True)
+    primary = wb.MySQL(config, str(tmp_path / "w"))
+    try:
+        assert "host=db2\nport=3307\n" in Path(replica.defaults_file).read_text()
+        assert "host=db1\nport=3306\n" in Path(primary.defaults_file).read_text()
+    finally:
+        replica.close()
+        primary.close()
+
+
+@pytest.mark.skipif(not shutil.which("age") or not shutil.which("age-keygen"), reason="age is not installed here")
+def test_an_encrypted_backup_verifies_without_the_key_and_restores_with_it(site, tmp_path, capsys):
+    identity = tmp_path / "identity.txt"
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    recipient = next(
+        line.split(": ", 1)[1] for line in identity.read_text().splitlines() if line.startswith("# public key: ")
+    )
+    config = dict(site["config"], encryption={"recipients": [recipient], "identity_file": ""})
+    site["config_path"].write_text(json.dumps(config))
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    manifest = site["target"].manifest(backup_id)
+    assert set(manifest["files"]) == {"mysql.sql.gz.age", "server.tar.age"}
+    assert manifest["encryption"] == {"tool": "age", "recipients": [recipient]}
+    stored = (Path(config["target"]["path"]) / backup_id / "mysql.sql.gz.age").read_bytes()
+    assert stored.startswith(b"age-encryption.org/v1") and b"INSERT INTO runs" not in stored
+    # The checksums are the stored files': a backup is verified without the key.
+    assert _run(site, "verify", backup_id) == 0
+    capsys.readouterr()
+    assert _run(site, "restore", backup_id, "--database") == wb.EXIT_FAILED
+    assert "is encrypted: give the age identity" in capsys.readouterr().err
+    config["encryption"]["identity_file"] = str(identity)
+    site["config_path"].write_text(json.dumps(config))
+    out = tmp_path / "server-files.tar"
+    assert _run(site, "restore", backup_id, "--database", "--server-files", str(out)) == 0
+    assert (site["dir"] / "loaded.sql").read_text().count("INSERT INTO runs") == 2000
+    assert out.read_bytes() == Path(config["server"]["files"]).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("image", "refused"),
+    [
+        ("wandb/local:0.83.0", False),
+        ("registry.example.net:5000/wandb/local:0.84.1", False),
+        ("wandb/local:0.82.9", True),
+        ("wandb/local:latest", True),
+        ("registry.example.net:5000/wandb/local", True),
+    ],
+)
+def test_check_restore_refuses_an_image_older_than_the_backup(site, monkeypatch, capsys, image, refused):
+    monkeypatch.setattr(wb, "server_version", lambda config: "0.83.0")
+    assert _run(site, "run") == 0
+    capsys.readouterr()
+    code = _run(site, "check-restore", "latest", "--image", image)
+    if refused:
+        assert code == wb.EXIT_DOWNGRADE
+        assert "was written by W&B 0.83.0; the server would start %s" % image in capsys.readouterr().err
+    else:
+        assert code == 0
