@@ -29,7 +29,7 @@ SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/m
 SCENARIO ?=
 export MOLECULE_JOBS ?= 2
 
-.PHONY: help test deps collection-tree lab lint sanity unit integration molecule build demo demo-down clean
+.PHONY: help test deps system-tools collection-tree lab lint sanity unit integration molecule build demo demo-down clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -51,7 +51,11 @@ test:
 	@$(STAGE) --summary
 
 # Python tools in a project venv, reinstalled only when a requirements file changes.
-deps: $(STAMP) collection-tree
+deps: $(STAMP) collection-tree system-tools
+# Tools the unit tests call: age (the backup program's encryption), from Debian's packages.
+system-tools:
+	@command -v age >/dev/null && command -v age-keygen >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends age >/dev/null; }
 $(STAMP): requirements.txt tests/requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r tests/requirements.txt

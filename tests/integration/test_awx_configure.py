@@ -155,7 +155,7 @@ def test_configure_awx_creates_the_definitions_as_written(fake_awx):
         stored_template = templates[definition["name"]]
         assert stored_template["playbook"] == definition["playbook"]
         assert stored_template.get("job_tags") == definition.get("job_tags")
-        assert fake.surveys[stored_template["id"]] == definition["survey_spec"]
+        assert fake.surveys.get(stored_template["id"]) == definition.get("survey_spec")
 
     second = run_configure(url)
     assert second.returncode == 0, second.stdout + second.stderr

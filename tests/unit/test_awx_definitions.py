@@ -82,12 +82,21 @@ def test_job_template_against_awx_awx_job_template(definition):
     assert awx_model.validate_module_params("job_template", params) == []
 
 
-@pytest.mark.parametrize("definition", JOB_TEMPLATES, ids=lambda d: d["name"])
+WITH_SURVEY = [definition for definition in JOB_TEMPLATES if definition["survey_enabled"]]
+
+
+def test_only_a_playbook_that_asks_nothing_has_no_survey():
+    without = [d["name"] for d in JOB_TEMPLATES if not d["survey_enabled"]]
+    assert without == ["W&B backup"]
+    assert all("survey_spec" not in d for d in JOB_TEMPLATES if not d["survey_enabled"])
+
+
+@pytest.mark.parametrize("definition", WITH_SURVEY, ids=lambda d: d["name"])
 def test_survey_by_awx_rules(definition):
     assert awx_model.survey_spec_problems(definition["survey_spec"]) == []
 
 
-@pytest.mark.parametrize("definition", JOB_TEMPLATES, ids=lambda d: d["name"])
+@pytest.mark.parametrize("definition", WITH_SURVEY, ids=lambda d: d["name"])
 def test_survey_asks_for_no_secret_and_no_injected_variable(definition):
     injected = set()
     for credential_type in CREDENTIAL_TYPES:
