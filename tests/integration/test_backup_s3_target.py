@@ -81,7 +81,7 @@ def test_a_bucket_backed_up_to_s3_verifies_prunes_and_restores(s3_site, capsys, 
 
     ids = iter(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z"])
     monkeypatch.setattr(wb, "new_backup_id", lambda now=None: next(ids))
-    for _ in range(3):
+    for _attempt in range(3):
         assert wb.main(["--config", str(s3_site["path"]), "run"]) == 0
     target = wb.make_target(s3_site["config"])
     # Retention on the bucket: the oldest backup is gone, every object of it.

@@ -191,7 +191,7 @@ def test_metrics_record_success_and_a_failure_keeps_the_last_success(site):
 def test_retention_prunes_only_after_a_new_backup_succeeded(site, monkeypatch):
     ids = iter(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z", "20260104T000000Z"])
     monkeypatch.setattr(wb, "new_backup_id", lambda now=None: next(ids))
-    for _ in range(3):
+    for _attempt in range(3):
         assert _run(site, "run") == 0
     assert site["target"].ids() == ["20260102T000000Z", "20260103T000000Z"]
     os.remove(site["config"]["server"]["files"])

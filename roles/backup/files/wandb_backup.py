@@ -227,7 +227,7 @@ def read_metrics(path):
             for line in handle:
                 if line.startswith("#") or not line.strip():
                     continue
-                name, _, value = line.strip().partition(" ")
+                name, _space, value = line.strip().partition(" ")
                 with contextlib.suppress(ValueError):
                     values[name] = float(value)
     except FileNotFoundError:
@@ -358,7 +358,7 @@ class S3Target:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
             for item in page.get("Contents", []):
                 rest = item["Key"][len(start) :]
-                backup_id, _, name = rest.partition("/")
+                backup_id, _slash, name = rest.partition("/")
                 if name == MANIFEST and is_backup_id(backup_id):
                     found.add(backup_id)
         return sorted(found)
@@ -518,7 +518,7 @@ class MySQL:
     def __init__(self, config, work_dir, replica=False):
         if replica and config.get("dump_host"):
             # The dump from a replica (same account: it is replicated); restores go to the primary.
-            host, _, port = config["dump_host"].partition(":")
+            host, _colon, port = config["dump_host"].partition(":")
             config = dict(config, host=host, port=int(port or config.get("port", 3306)))
         self.config = config
         register_secret(config.get("password"))
