@@ -15,6 +15,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wandb_local.fleet.plugins.filter.wandb_deprecations import warn_deprecated
 from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs import (
     FleetInputError,
+    check_host,
     host_list,
     host_vars_subset,
 )
@@ -67,8 +68,7 @@ def host_inputs(current, hostvars, host):
         current = plain(current)
         if not isinstance(current, dict):
             raise FleetInputError("the inputs must be a mapping of variable names to this host's values")
-        if not isinstance(host, str) or not host:
-            raise FleetInputError("host must be an inventory host name")
+        check_host(host, hostvars)
         if host not in hostvars:
             raise FleetInputError("host %r is not in the inventory" % host)
         inputs = dict(current)

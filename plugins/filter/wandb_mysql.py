@@ -10,12 +10,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs import (
     FleetInputError,
+    check_host,
     host_list,
     host_vars_subset,
 )
@@ -47,10 +47,7 @@ def mysql_endpoint(inputs, hostvars, host, password):
     PRIMARY_INPUTS of it)."""
     try:
         inputs = plain(inputs)
-        if not isinstance(host, str) or not host:
-            raise FleetInputError("host must be an inventory host name")
-        if not isinstance(hostvars, Mapping):
-            raise FleetInputError("hostvars must be a mapping of host names to their variables (pass hostvars)")
+        check_host(host, hostvars)
         primary_vars = None
         if isinstance(inputs, dict) and inputs.get("wandb_mysql_replication_role") == "replica":
             primary = plain(inputs.get("wandb_mysql_replication_primary"))

@@ -9,12 +9,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs import (
     FleetInputError,
+    check_host,
     host_list,
     host_vars_subset,
 )
@@ -65,10 +65,7 @@ def redis_endpoint(inputs, hostvars, host, password):
     hostvars (only SENTINEL_INPUTS of it)."""
     try:
         inputs = plain(inputs)
-        if not isinstance(host, str) or not host:
-            raise FleetInputError("host must be an inventory host name")
-        if not isinstance(hostvars, Mapping):
-            raise FleetInputError("hostvars must be a mapping of host names to their variables (pass hostvars)")
+        check_host(host, hostvars)
         sentinel_vars = None
         sentinels = inputs.get("wandb_redis_sentinels") if isinstance(inputs, dict) else None
         if isinstance(sentinels, list) and sentinels and isinstance(sentinels[0], str) and sentinels[0] in hostvars:

@@ -54,6 +54,14 @@ def host_vars_subset(hostvars, hosts, names, parts=None):
     return result
 
 
+def check_host(host, hostvars):
+    """A filter's `host` and `hostvars` arguments: an inventory name and Ansible's hostvars."""
+    if not isinstance(host, str) or not host:
+        raise FleetInputError("host must be an inventory host name")
+    if not isinstance(hostvars, Mapping):
+        raise FleetInputError("hostvars must be a mapping of host names to their variables (pass hostvars)")
+
+
 def host_list(value, field):
     """A list of host names (inventory names are text)."""
     value = plain(value)

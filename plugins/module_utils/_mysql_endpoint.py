@@ -18,14 +18,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
 
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import (
+    ca_file,
+    format_host,
+    host_name_of,
+    port_of,
+)
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import choice as _choice
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import field as _field
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import required as _required
 from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs import FleetInputError
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import (
     WandbUrlError,
     compose_mysql_url,
-    validate_host,
 )
 
 # The inputs the endpoint depends on, read the way the published host has them.
@@ -53,55 +60,11 @@ _DATABASE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _USER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 
 
-def _field(name, host):
-    return "%s of %s" % (name, host)
-
-
-def _required(inputs, name, host):
-    if name not in inputs:
-        raise FleetInputError("%s is missing from the inputs" % _field(name, host))
-    return inputs[name]
-
-
-def _choice(inputs, name, host, choices):
-    value = _required(inputs, name, host)
-    if value not in choices:
-        raise FleetInputError("%s must be one of %s, got %r" % (_field(name, host), ", ".join(choices), value))
-    return value
-
-
 def _matching(inputs, name, host, pattern, rule):
     value = _required(inputs, name, host)
     if not isinstance(value, str) or not pattern.match(value):
         raise FleetInputError("%s must be %s, got %r" % (_field(name, host), rule, value))
     return value
-
-
-def port_of(value, field):
-    """A TCP port: an int or its digits as text, 1 to 65535."""
-    if isinstance(value, str) and value.isdigit() and value.isascii():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise FleetInputError("%s must be a port number from 1 to 65535, got %r" % (field, value))
-    return value
-
-
-def host_name_of(value, field):
-    try:
-        return validate_host(value, field)
-    except WandbUrlError as exc:
-        raise FleetInputError(str(exc)) from None
-
-
-def controller_path(value, field):
-    """A path on the controller, absolute (a relative one is read from the controller's working directory)."""
-    if not isinstance(value, str) or not value:
-        raise FleetInputError("%s must be a path on the controller, got %r" % (field, value))
-    return os.path.abspath(os.path.expanduser(value))
-
-
-def format_host(host):
-    return "[%s]" % host if ":" in host else host
 
 
 def _primary(inputs, host, primary_vars):
@@ -127,15 +90,6 @@ def _primary(inputs, host, primary_vars):
         host_name_of(advertise, _field("wandb_mysql_advertise_host", primary)),
         port_of(primary_port, _field("wandb_mysql_port", primary)),
     )
-
-
-def _ca_file(inputs, host, mode):
-    if mode == "off":
-        return ""
-    if mode == "given":
-        return controller_path(inputs.get("wandb_mysql_tls_ca_file"), _field("wandb_mysql_tls_ca_file", host))
-    secrets_dir = controller_path(inputs.get("wandb_secrets_dir"), _field("wandb_secrets_dir", host))
-    return os.path.join(secrets_dir, "ca", "ca.crt")
 
 
 def mysql_endpoint(inputs, host, password, primary_vars=None):
@@ -186,5 +140,5 @@ def mysql_endpoint(inputs, host, password, primary_vars=None):
         "host": server,
         "port": port,
         "tls": mode != "off",
-        "ca_file": _ca_file(inputs, host, mode),
+        "ca_file": ca_file(inputs, host, mode, "wandb_mysql_tls_ca_file"),
     }

@@ -18,16 +18,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs import FleetInputError, ansible_bool
-from ansible_collections.wandb_local.fleet.plugins.module_utils._mysql_endpoint import (
-    controller_path,
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import (
+    ca_file,
     format_host,
     host_name_of,
     port_of,
 )
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import choice as _choice
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import field as _field
+from ansible_collections.wandb_local.fleet.plugins.module_utils._endpoint_inputs import required as _required
+from ansible_collections.wandb_local.fleet.plugins.module_utils._fleet_inputs import FleetInputError, ansible_bool
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_urls import WandbUrlError, compose_redis_url
 
 # The inputs the endpoint depends on, read the way the published host has them.
@@ -61,25 +63,8 @@ _MASTER_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ACL_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
 
-def _field(name, host):
-    return "%s of %s" % (name, host)
-
-
-def _required(inputs, name, host):
-    if name not in inputs:
-        raise FleetInputError("%s is missing from the inputs" % _field(name, host))
-    return inputs[name]
-
-
 def _port(inputs, name, host):
     return port_of(_required(inputs, name, host), _field(name, host))
-
-
-def _choice(inputs, name, host, choices):
-    value = _required(inputs, name, host)
-    if value not in choices:
-        raise FleetInputError("%s must be one of %s, got %r" % (_field(name, host), ", ".join(choices), value))
-    return value
 
 
 def _text(inputs, name, host):
@@ -119,15 +104,6 @@ def _first_sentinel(inputs, host, sentinel_vars):
             "%s names %r first, which is not in the inventory" % (_field("wandb_redis_sentinels", host), first)
         )
     return first, sentinel_vars.get("wandb_redis_address") or first
-
-
-def _ca_file(inputs, host, mode):
-    if mode == "off":
-        return ""
-    if mode == "given":
-        return controller_path(inputs.get("wandb_redis_tls_ca_src"), _field("wandb_redis_tls_ca_src", host))
-    secrets_dir = controller_path(inputs.get("wandb_secrets_dir"), _field("wandb_secrets_dir", host))
-    return os.path.join(secrets_dir, "ca", "ca.crt")
 
 
 def redis_endpoint(inputs, host, password, sentinel_vars=None):
@@ -195,5 +171,5 @@ def redis_endpoint(inputs, host, password, sentinel_vars=None):
         "host": server,
         "port": port,
         "tls": tls,
-        "ca_file": _ca_file(inputs, host, mode),
+        "ca_file": ca_file(inputs, host, mode, "wandb_redis_tls_ca_src"),
     }
