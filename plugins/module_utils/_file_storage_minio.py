@@ -490,18 +490,18 @@ class MinioStorage(FileStorageProvider):
     def _secret_works(self):
         return self.api.credentials_work(self.user, self.user_secret, self.bucket)
 
+    def _put_user(self):
+        # MinIO's AddUser creates the user, or sets the secret key of one that exists.
+        self.api.admin_call(
+            "user_add", "admin:CreateUser", "user %s" % self.user, access_key=self.user, secret_key=self.user_secret
+        )
+
     def _ensure_user(self):
         info = self._user_info()
         if info is None:
             self.changes.record("create user %s for bucket %s" % (self.user, self.bucket), "user", None, self.user)
             if self.changes.apply:
-                self.api.admin_call(
-                    "user_add",
-                    "admin:CreateUser",
-                    "user %s" % self.user,
-                    access_key=self.user,
-                    secret_key=self.user_secret,
-                )
+                self._put_user()
             policies, status = [], "enabled"
         else:
             policies, status = policies_of(info)
@@ -559,13 +559,7 @@ class MinioStorage(FileStorageProvider):
                 "(derived)",
             )
             if self.changes.apply:
-                self.api.admin_call(
-                    "user_add",
-                    "admin:CreateUser",
-                    "user %s" % self.user,
-                    access_key=self.user,
-                    secret_key=self.user_secret,
-                )
+                self._put_user()
 
     def absent(self, force=False):
         info = self._user_info()
