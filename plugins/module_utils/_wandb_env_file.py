@@ -202,13 +202,16 @@ class FileProblem(Exception):
     pass
 
 
-def read_env_file(path):
-    """(text, exists). The file must be UTF-8; a missing file reads as empty."""
+def read_env_file(path, missing_directory_ok=False):
+    """(text, exists). The file must be UTF-8; a missing file reads as empty.
+
+    A missing directory is an error, unless `missing_directory_ok` (check mode: the real run's
+    earlier task creates the directory, so the file would be new)."""
     if os.path.isdir(path):
         raise FileProblem("%s is a directory, not an env file" % path)
     if not os.path.exists(path):
         directory = os.path.dirname(path) or "."
-        if not os.path.isdir(directory):
+        if not os.path.isdir(directory) and not missing_directory_ok:
             raise FileProblem("directory %s does not exist (create it before writing %s)" % (directory, path))
         return "", False
     with open(path, "rb") as handle:

@@ -143,7 +143,7 @@ def run_settings(module, open_url):
     result = {"changed": False, "changed_keys": [], "restart_required": False}
     result["invocation"] = result_invocation(module)
     try:
-        text, exists = read_env_file(path)
+        text, exists = read_env_file(path, missing_directory_ok=module.check_mode)
     except (FileProblem, IOError, OSError) as exc:
         module.fail_json(msg="settings: %s" % exc, **result)
     try:

@@ -244,6 +244,16 @@ def test_missing_directory_is_a_clear_failure(tmp_path):
     assert result.failed and "does not exist" in result["msg"]
 
 
+def test_missing_directory_in_check_mode_predicts_a_new_file(tmp_path):
+    # Check mode on a new host: the task that creates the directory ran in check mode too.
+    path = tmp_path / "not-yet" / "wandb.env"
+    result = run(path, {"HOST": "https://wandb.example.net"}, check_mode=True, diff=True)
+    assert not result.failed, result["msg"]
+    assert result["changed"] and result["changed_keys"] == ["HOST"]
+    assert "HOST=https://wandb.example.net" in result["diff"]["after"]
+    assert not (tmp_path / "not-yet").exists()
+
+
 def test_diff_and_result_mask_secrets_but_show_the_rest(env_file):
     result = run(
         env_file,
