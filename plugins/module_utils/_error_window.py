@@ -1,0 +1,194 @@
+# Copyright (c) wandb_local.fleet contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The error window of a day-2 operation (restore, upgrade, failover), as users see it through the proxy.
+
+One way to measure it, used by the wandb_local.fleet.error_window module (which runs the sampler
+detached on the proxy host) and imported as plain Python by the benchmark harness. Standard library
+only, no Ansible import, so anything that has the collection on its path can use it:
+
+    from ansible_collections.wandb_local.fleet.plugins.module_utils._error_window import (
+        compute_window, read_samples, sample, probe)
+
+API (everything else here is private):
+
+- ``probe(url, timeout, ca_path=None)`` -> ``(ok, detail)``: one GET of ``url``; ``ok`` is True only
+  for HTTP 200; ``detail`` is the status code ("200", "502") or what went wrong ("timeout",
+  "refused", "TLS", the exception's class name). Never raises for a network problem.
+- ``sample(url, out, interval=0.1, timeout=0.5, ca_path=None, should_stop=None, max_seconds=None)``:
+  probe every ``interval`` seconds (a probe that takes longer delays the next, never overlaps it) and
+  write one line per probe to the open text file ``out``, flushed at once: ``format_sample(...)``.
+  Returns when ``should_stop()`` is true or after ``max_seconds``.
+- ``format_sample(started, ok, detail)`` -> ``"<unix time, 3 decimals> <1|0> <detail>\\n"``, the file format;
+  ``started`` is when the probe began.
+- ``read_samples(lines)`` -> ``[(started, ok), ...]`` in file order; blank or malformed lines (a
+  line cut short when the sampler was killed) are skipped.
+- ``compute_window(samples, interval)`` -> a dict (all times in seconds, floats rounded to ms):
+
+  ``window_seconds``          first failed sample to the first good sample after the last failed one;
+                              0.0 without a failure. Still failing at the end: to the last sample.
+  ``failed_samples``          how many samples failed
+  ``samples``                 how many samples there are
+  ``outages``                 runs of consecutive failed samples
+  ``longest_outage_seconds``  the longest run: its first failed sample to the good sample after it
+                              (the last sample when it never ended)
+  ``interval_seconds``        the sampling interval asked for (the resolution: every time above is
+                              exact to about one interval plus the probe timeout)
+  ``first_failure``           unix time of the first failed sample, or None
+  ``recovered_at``            unix time of the first good sample after the last failure, or None
+  ``recovered``               False when the last sample failed (the window is then a lower bound)
+  ``sampled_seconds``         first to last sample
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import socket
+import ssl
+import time
+
+try:
+    from urllib.error import HTTPError, URLError
+    from urllib.request import Request, urlopen
+except ImportError:  # pragma: no cover - Python 2 has no managed-host use here
+    HTTPError = URLError = IOError
+    Request = urlopen = None
+
+DEFAULT_INTERVAL = 0.1
+DEFAULT_TIMEOUT = 0.5
+
+
+def format_sample(started, ok, detail):
+    """One line of the samples file."""
+    text = str(detail).split()[0] if str(detail).split() else "-"
+    return "%.3f %d %s\n" % (started, 1 if ok else 0, text)
+
+
+def read_samples(lines):
+    """(started, ok) for every well-formed line, in order."""
+    samples = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 2 or fields[1] not in ("0", "1"):
+            continue
+        try:
+            started = float(fields[0])
+        except ValueError:
+            continue
+        samples.append((started, fields[1] == "1"))
+    return samples
+
+
+def _ms(value):
+    return None if value is None else round(value, 3)
+
+
+def compute_window(samples, interval):
+    """The error window of ``samples`` ((started, ok) pairs in time order); see the module docstring."""
+    failed = 0
+    outages = []  # [first failed time, end time, ended by a good sample]
+    current = None
+    for started, ok in samples:
+        if not ok:
+            failed += 1
+            if current is None:
+                current = [started, started, False]
+            else:
+                current[1] = started
+        elif current is not None:
+            current[1] = started
+            current[2] = True
+            outages.append(current)
+            current = None
+    if current is not None:
+        outages.append(current)
+    first_failure = outages[0][0] if outages else None
+    recovered = not outages or outages[-1][2]
+    end = outages[-1][1] if outages else None
+    return {
+        "window_seconds": _ms(end - first_failure) if outages else 0.0,
+        "failed_samples": failed,
+        "samples": len(samples),
+        "outages": len(outages),
+        "longest_outage_seconds": _ms(max(stop - start for start, stop, ended in outages)) if outages else 0.0,
+        "interval_seconds": float(interval),
+        "first_failure": _ms(first_failure),
+        "recovered_at": _ms(end) if outages and recovered else None,
+        "recovered": recovered,
+        "sampled_seconds": _ms(samples[-1][0] - samples[0][0]) if samples else 0.0,
+    }
+
+
+def _context(ca_path):
+    if ca_path:
+        return ssl.create_default_context(cafile=ca_path)
+    return ssl.create_default_context()
+
+
+def probe(url, timeout, ca_path=None, context=None):
+    """One GET of url: (True, "200") or (False, what it got)."""
+    if context is None and url.startswith("https:"):
+        context = _context(ca_path)
+    try:
+        response = urlopen(Request(url), timeout=timeout, context=context)
+        try:
+            status = response.status if hasattr(response, "status") else response.getcode()
+            return status == 200, str(status)
+        finally:
+            response.close()
+    except HTTPError as exc:
+        return False, str(exc.code)
+    except (URLError, socket.timeout, ssl.SSLError, OSError) as exc:
+        return False, _reason(exc)
+
+
+def _reason(exc):
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, socket.timeout) or "timed out" in str(reason):
+        return "timeout"
+    if isinstance(reason, ssl.SSLError):
+        return "TLS"
+    if isinstance(reason, ConnectionRefusedError):
+        return "refused"
+    if isinstance(reason, ConnectionResetError):
+        return "reset"
+    return type(reason).__name__
+
+
+def sample(
+    url,
+    out,
+    interval=DEFAULT_INTERVAL,
+    timeout=DEFAULT_TIMEOUT,
+    ca_path=None,
+    should_stop=None,
+    max_seconds=None,
+    clock=time.time,
+    sleep=time.sleep,
+    check=None,
+):
+    """Probe url every interval seconds, one line per probe to out, until should_stop() or max_seconds."""
+    if check is None:
+        context = _context(ca_path) if url.startswith("https:") else None
+
+        def check():
+            return probe(url, timeout, context=context)
+
+    begin = clock()
+    next_at = begin
+    while True:
+        if should_stop is not None and should_stop():
+            return
+        now = clock()
+        if max_seconds is not None and now - begin >= max_seconds:
+            return
+        if now < next_at:
+            sleep(next_at - now)
+            continue
+        ok, detail = check()
+        out.write(format_sample(now, ok, detail))
+        out.flush()
+        # A probe slower than the interval delays the next one; it never starts two at once.
+        next_at = max(next_at + interval, clock())
