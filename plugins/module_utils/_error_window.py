@@ -45,6 +45,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import os
+import signal
 import socket
 import ssl
 import time
@@ -192,3 +195,203 @@ def sample(
         out.flush()
         # A probe slower than the interval delays the next one; it never starts two at once.
         next_at = max(next_at + interval, clock())
+
+
+def describe(window):
+    """One line for a playbook's summary: the window, its failed samples, the longest outage, the interval."""
+    text = (
+        "error window %.1f s through the proxy (%d of %d samples failed, longest outage %.1f s, a sample every %g s)"
+        % (
+            window["window_seconds"],
+            window["failed_samples"],
+            window["samples"],
+            window["longest_outage_seconds"],
+            window["interval_seconds"],
+        )
+    )
+    if not window["recovered"]:
+        text += "; still failing at the last sample, so at least that long"
+    return text
+
+
+# The detached sampler of the error_window module (not part of the API above): files under a state
+# directory on the proxy host, <name>.json (what runs: pid, its start time, the options) and
+# <name>.samples (the samples file).
+
+
+class ErrorWindowError(Exception):
+    """What the module reports as its failure message."""
+
+
+def _paths(state_dir, name):
+    return os.path.join(state_dir, name + ".json"), os.path.join(state_dir, name + ".samples")
+
+
+def _process_start(pid):
+    """The process's start time in clock ticks (/proc), so a reused pid is not taken for the sampler; None for a
+    process that is gone or a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _alive(record):
+    pid = record.get("pid")
+    if not isinstance(pid, int) or pid <= 1:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return _process_start(pid) == record.get("process_start")
+
+
+def sampler_record(state_dir, name):
+    """What the state directory says about the sampler `name`: its record and whether it still runs, or None."""
+    record_path, samples_path = _paths(state_dir, name)
+    try:
+        with open(record_path) as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    record["running"] = _alive(record)
+    record["samples_file"] = samples_path
+    return record
+
+
+def _detach(run, keep):
+    """Run run() in a grandchild in its own session, its standard streams on /dev/null and no other file open
+    but `keep`; return the grandchild's pid (the Ansible connection does not wait for it)."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the forked processes
+        try:
+            os.close(reader)
+            os.setsid()
+            grandchild = os.fork()
+            if grandchild:
+                os.write(writer, str(grandchild).encode())
+                os._exit(0)
+            os.close(writer)
+            os.chdir("/")
+            null = os.open(os.devnull, os.O_RDWR)
+            for stream in (0, 1, 2):
+                os.dup2(null, stream)
+            os.closerange(3, keep)
+            os.closerange(keep + 1, 65536)
+            run()
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as handle:
+        pid = handle.read()
+    os.waitpid(child, 0)
+    if not pid.isdigit():
+        raise ErrorWindowError("the sampler could not be started")
+    return int(pid)
+
+
+def start_sampler(
+    state_dir, name, url, interval=DEFAULT_INTERVAL, timeout=DEFAULT_TIMEOUT, ca_path=None, max_seconds=None
+):
+    """Start a detached sampler (replacing one of that name that still runs); return its record."""
+    if ca_path and not os.path.isfile(ca_path):
+        raise ErrorWindowError("ca_path %s is not a file on %s" % (ca_path, socket.gethostname()))
+    replaced = _discard(state_dir, name)
+    if not os.path.isdir(state_dir):
+        os.makedirs(state_dir, 0o700)
+    record_path, samples_path = _paths(state_dir, name)
+    stopping = []
+    with open(samples_path, "w") as out:
+
+        def run():  # pragma: no cover - runs in the detached process
+            signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+            sample(
+                url,
+                out,
+                interval=interval,
+                timeout=timeout,
+                ca_path=ca_path,
+                should_stop=lambda: stopping,
+                max_seconds=max_seconds,
+            )
+            out.close()
+
+        os.chmod(samples_path, 0o600)
+        pid = _detach(run, out.fileno())
+    record = {
+        "pid": pid,
+        "process_start": _process_start(pid),
+        "url": url,
+        "interval": interval,
+        "timeout": timeout,
+        "max_seconds": max_seconds,
+        "started_at": round(time.time(), 3),
+    }
+    tmp = record_path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(record, handle)
+    os.chmod(tmp, 0o600)
+    os.rename(tmp, record_path)
+    record["replaced"] = replaced
+    record["samples_file"] = samples_path
+    return record
+
+
+def _discard(state_dir, name):
+    """Stop the sampler `name` if it runs and remove its files; whether one ran."""
+    record = sampler_record(state_dir, name)
+    if record is None:
+        return False
+    if record["running"]:
+        _terminate(record, 5.0)
+    for path in _paths(state_dir, name):
+        if os.path.exists(path):
+            os.remove(path)
+    return record["running"]
+
+
+def _terminate(record, wait):
+    os.kill(record["pid"], signal.SIGTERM)
+    deadline = time.time() + wait
+    while _alive(record) and time.time() < deadline:
+        time.sleep(0.05)
+    if _alive(record):
+        os.kill(record["pid"], signal.SIGKILL)
+
+
+def _samples(samples_path):
+    try:
+        with open(samples_path) as handle:
+            return read_samples(handle)
+    except OSError:
+        return []
+
+
+def stop_sampler(state_dir, name, stop=True, wait=5.0):
+    """Stop the sampler `name` and return its window (stop=False: the window so far, the sampler runs on)."""
+    record = sampler_record(state_dir, name)
+    if record is None:
+        raise ErrorWindowError(
+            "no error-window sampler named %r runs on %s (nothing under %s): start one with state=started before the "
+            "operation" % (name, socket.gethostname(), state_dir)
+        )
+    record_path, samples_path = _paths(state_dir, name)
+    if not stop:
+        return dict(compute_window(_samples(samples_path), record["interval"]), pid=record["pid"], stopped=False)
+    ended_early = not record["running"]
+    if record["running"]:
+        _terminate(record, wait)
+    window = compute_window(_samples(samples_path), record["interval"])
+    for path in (record_path, samples_path):
+        if os.path.exists(path):
+            os.remove(path)
+    if ended_early:
+        raise ErrorWindowError(
+            "the error-window sampler named %r had ended before it was stopped (killed, or its max_seconds of %s "
+            "passed): its %d samples do not cover the operation" % (name, record.get("max_seconds"), window["samples"])
+        )
+    return dict(window, pid=record["pid"], stopped=True)
