@@ -79,7 +79,7 @@ attributes:
     support: partial
     details:
       - Each O(state=started) begins a new measurement (a running sampler is replaced), and each O(state=stopped) ends
-        one: both always report a change.
+        one; both always report a change.
 notes:
   - Give the sampler's host the same view of the site as the users have. On the proxy host, the proxy's own name and
     its CA (C(wandb_proxy_tls_dir)/ca.crt with the controller CA) do; the restore playbook shows how.
