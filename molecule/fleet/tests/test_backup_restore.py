@@ -419,6 +419,88 @@ def test_a_full_target_stops_the_backup_keeps_the_earlier_ones_and_says_so(host)
     assert backup_ids(host) == earlier
 
 
+# An S3 target (a second bucket on the site's MinIO, as an off-site bucket would be) with age
+# encryption: the backup host's program with its configuration changed only there. Runs on the
+# backup host; the MinIO root password comes on stdin.
+S3_AGE = r"""
+import json, os, subprocess, sys
+import boto3
+from botocore.config import Config
+
+config = json.load(open("/etc/wandb-backup/config.json"))
+source = config["bucket"]
+target = {"type": "s3", "endpoint_url": source["endpoint_url"], "bucket": "wandb-backups", "prefix": "fleet",
+          "region": source["region"], "access_key": "minio-root", "secret_key": sys.stdin.read().strip(),
+          "ca_file": source["ca_file"]}
+client = boto3.client("s3", endpoint_url=target["endpoint_url"], region_name=target["region"], verify=target["ca_file"],
+                      aws_access_key_id=target["access_key"], aws_secret_access_key=target["secret_key"],
+                      config=Config(s3={"addressing_style": "path"}))
+if sys.argv[1] == "configure":
+    if "wandb-backups" not in [b["Name"] for b in client.list_buckets()["Buckets"]]:
+        client.create_bucket(Bucket="wandb-backups")
+    key = "/root/.wandb-backup-age.txt"
+    if not os.path.exists(key):
+        subprocess.run(["age-keygen", "-o", key], check=True, capture_output=True)
+    public = subprocess.run(["age-keygen", "-y", key], check=True, capture_output=True, text=True).stdout.strip()
+    config.update(target=target, encryption={"recipients": [public], "identity_file": key},
+                  metrics_file="/root/.wandb-backup-s3.prom")
+    fd = os.open("/root/.wandb-backup-s3.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(config, handle)
+elif sys.argv[1] == "stored":
+    found = {}
+    for item in client.list_objects_v2(Bucket="wandb-backups", Prefix="fleet/").get("Contents", []):
+        head = client.get_object(Bucket="wandb-backups", Key=item["Key"], Range="bytes=0-20")["Body"].read()
+        found[item["Key"]] = head.decode(errors="replace")
+    print(json.dumps(found))
+"""
+
+
+def s3_age(host, *args):
+    root_password = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "wandb-secrets", "minio", "root_password")
+    encoded = base64.b64encode(S3_AGE.encode()).decode()
+    secret = base64.b64encode(root_password.read_text().strip().encode()).decode()
+    return host.check_output(
+        f"echo {encoded} | base64 -d > /root/.wandb-backup-s3.py && echo {secret} | base64 -d | "
+        f"python3 /root/.wandb-backup-s3.py {' '.join(args)}"
+    )
+
+
+def test_an_s3_target_with_age_encryption_backs_up_and_restores(host):
+    host.check_output("command -v age-keygen || DEBIAN_FRONTEND=noninteractive apt-get install -y -q age")
+    s3_age(host, "configure")
+    program = f"{PROGRAM} --config /root/.wandb-backup-s3.json"
+    before = {"db": helper(host, "checksums"), "objects": json.loads(helper(host, "objects"))}
+    backup_id = json.loads(host.check_output(f"{program} run"))["id"]
+    assert json.loads(host.check_output(f"{program} list --json"))[-1] == backup_id
+    manifest = json.loads(host.check_output(f"{program} verify {backup_id}"))["manifest"]
+    assert set(manifest["files"]) == {"mysql.sql.gz.age", "bucket.tar.age", "bucket-index.json.age", "server.tar.age"}
+    stored = json.loads(s3_age(host, "stored"))
+    assert {key.split("/")[-1] for key in stored if f"/{backup_id}/" in key} == set(manifest["files"]) | {
+        "manifest.json"
+    }
+    # Encrypted at rest: every file but the manifest is age's format in the bucket.
+    for key, head in stored.items():
+        if f"/{backup_id}/" in key and not key.endswith("manifest.json"):
+            assert head.startswith("age-encryption.org/v1"), key
+
+    # Wiped, then restored from the bucket (the servers stopped, as restore.yml does).
+    app = lab_host("fleet-app1")
+    app.check_output("docker stop wandb-local")
+    try:
+        helper(host, "sql", stdin="DROP DATABASE wandb_local;")
+        helper(host, "empty-bucket")
+        host.check_output(f"{program} restore {backup_id} --database --bucket --server-files /root/.s3-server.tar")
+        assert host.check_output("tar -tf /root/.s3-server.tar | grep -c env/key.pem") == "1"
+    finally:
+        host.run("rm -f /root/.s3-server.tar")
+        app.check_output("docker start wandb-local")
+    assert helper(host, "checksums") == before["db"]
+    assert json.loads(helper(host, "objects")) == before["objects"]
+    host.check_output(f"{PROGRAM} ready --timeout 120")
+    assert ready_through_the_proxy() == "200"
+
+
 def _lab_platforms(names):
     scenario = yaml.safe_load(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml").read_text())
     return [platform for platform in scenario["platforms"] if platform["name"] in names]
