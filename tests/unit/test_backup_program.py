@@ -328,3 +328,66 @@ def test_check_restore_refuses_an_image_older_than_the_backup(site, monkeypatch,
         assert "was written by W&B 0.83.0; the server would start %s" % image in capsys.readouterr().err
     else:
         assert code == 0
+
+
+# --- a full target -------------------------------------------------------------------------------
+def _earlier_backup(site):
+    assert _run(site, "run") == 0
+    metrics = wb.read_metrics(site["config"]["metrics_file"])
+    return site["target"].ids(), metrics["wandb_backup_last_success_timestamp_seconds"]
+
+
+def _assert_refused_and_unchanged(site, capsys, earlier, last_success, message):
+    err = capsys.readouterr().err
+    assert message in err
+    assert site["target"].ids() == earlier
+    for backup_id in earlier:
+        manifest = site["target"].manifest(backup_id)
+        assert wb.verify_files(site["target"], backup_id, manifest) == manifest["size_bytes"]
+    assert not [name for name in os.listdir(site["config"]["target"]["path"]) if name.startswith(".partial-")]
+    metrics = wb.read_metrics(site["config"]["metrics_file"])
+    assert metrics["wandb_backup_last_success"] == 0
+    assert metrics["wandb_backup_last_success_timestamp_seconds"] == last_success
+    assert metrics["wandb_backup_backups"] == len(earlier)
+    return err
+
+
+def test_a_target_with_less_room_than_the_newest_backup_took_stops_before_writing(site, monkeypatch, capsys):
+    earlier, last_success = _earlier_backup(site)
+    monkeypatch.setattr(wb.DirTarget, "free_bytes", lambda self: 10)
+    began = []
+    monkeypatch.setattr(wb.DirTarget, "begin", lambda self, backup_id: began.append(backup_id))
+    assert _run(site, "run") == wb.EXIT_NO_ROOM
+    assert began == []
+    _assert_refused_and_unchanged(
+        site,
+        capsys,
+        earlier,
+        last_success,
+        "no room at the target %s: 10 bytes free, the newest backup (%s) took"
+        % (site["config"]["target"]["path"], earlier[-1]),
+    )
+
+
+def test_a_target_that_fills_up_half_way_removes_the_partial_backup_and_keeps_the_earlier_ones(
+    site, monkeypatch, capsys
+):
+    earlier, last_success = _earlier_backup(site)
+    real_write = wb._Sink.write
+
+    def write(self, data):
+        if os.path.basename(self.path).startswith("mysql.sql.gz"):
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(wb._Sink, "write", write)
+    assert _run(site, "run") == wb.EXIT_NO_ROOM
+    err = _assert_refused_and_unchanged(
+        site,
+        capsys,
+        earlier,
+        last_success,
+        "the target is full: no room left on %s while writing mysql.sql.gz of "
+        "backup" % site["config"]["target"]["path"],
+    )
+    assert "the partial backup was removed, the 1 earlier backups are kept" in err

@@ -1,15 +1,22 @@
 """Backup and restore on the fleet: real data in W&B-shaped tables and the bucket, a backup, a wipe
-(database dropped, bucket emptied, /vol/env deleted), a restore, and byte-identical results with
-/ready through the proxy. Also the timer's run, retention, and the three refusals (damaged file,
-unknown id, no room, an image older than the backup) that change nothing, with no secret in any run's -vvv output.
+(database dropped, bucket emptied, /vol/env deleted), a restore with its error window measured
+through the proxy, and byte-identical results with /ready through the proxy. Also the timer's run,
+retention, the refusals that change nothing (damaged file, unknown id, no room, an image older than
+the backup, a full target), with no secret in any run's -vvv output; and last, disaster recovery:
+the active server host and the MinIO host destroyed and built fresh, the database dropped, site.yml
+then restore.yml.
 
 The tests build on each other and run in file order."""
 
 import base64
 import json
+import os
+import re
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from lab_playbook import lab_host, run_playbook
 from secret_scan import report, scan_lines
 from test_secret_scan import _scenario_secrets
@@ -24,6 +31,11 @@ ENV_FILE = "/etc/wandb/wandb.env"
 PROXY_CA = "/etc/haproxy/wandb-tls/ca.crt"
 BACKUP_PLAYBOOK = "../../playbooks/backup.yml"
 RESTORE_PLAYBOOK = "../../playbooks/restore.yml"
+SITE_PLAYBOOK = "../../playbooks/site.yml"
+WINDOW = re.compile(
+    r"error window (?P<window>[0-9.]+) s through the proxy \((?P<failed>[0-9]+) of (?P<samples>[0-9]+) samples failed, "
+    r"longest outage (?P<longest>[0-9.]+) s, a sample every (?P<interval>[0-9.]+) s\)"
+)
 
 # Runs on the backup host with the program's own configuration (database and bucket credentials),
 # so the test never handles a secret itself.
@@ -177,6 +189,20 @@ def site_state(host):
     }
 
 
+def assert_error_window_measured(run, took):
+    """The restore's summary line holds its error window: users saw failures while the servers were
+    down, and the window is no longer than the whole restore."""
+    # The last one: -vvv prints the message in the task's result too; the task timings come after it.
+    found = list(WINDOW.finditer(run.output))[-1]
+    assert int(found["failed"]) > 0, found[0]
+    assert int(found["samples"]) > int(found["failed"]), found[0]
+    assert 0 < float(found["window"]) <= took, found[0]
+    assert 0 < float(found["longest"]) <= float(found["window"]), found[0]
+    assert float(found["interval"]) == 0.1
+    # The sampler is gone from the proxy host.
+    assert lab_host("fleet-proxy").run("ls /run/wandb-error-window").stdout.strip() == ""
+
+
 def assert_no_secret(run):
     findings = scan_lines(run.output.splitlines(), _scenario_secrets())
     assert not findings, report(findings)
@@ -251,10 +277,12 @@ def test_wipe_and_restore_gives_back_every_row_object_and_key(host, data, first_
 
     started = time.time()
     run = run_playbook(RESTORE_PLAYBOOK, "-vvv", extra_vars={"wandb_restore_backup": "latest"})
+    took = time.time() - started
     assert run.returncode == 0, run.tail()
     assert_no_secret(run)
     assert f"Backup {first_backup['id']} restored" in run.output
-    assert time.time() - started < 900
+    assert took < 900
+    assert_error_window_measured(run, took)
 
     assert helper(host, "checksums") == data["db"]
     assert json.loads(helper(host, "objects")) == data["objects"]
@@ -357,4 +385,155 @@ def test_no_room_on_a_target_stops_the_restore_and_changes_nothing(host):
     assert run.returncode != 0
     assert "no room to restore the database" in run.output.lower() or "No room on" in run.output
     assert site_state(host) == before
+    assert ready_through_the_proxy() == "200"
+
+
+def test_a_full_target_stops_the_backup_keeps_the_earlier_ones_and_says_so(host):
+    """The backup directory on a small filesystem (a tmpfs over it, with copies of the backups there):
+    the run stops before writing, with a clear message, a failure in the metrics and a non-zero exit."""
+    earlier = backup_ids(host)
+    used = int(host.check_output(f"du -sb {BACKUPS} | cut -f1"))
+    before = host.file(METRICS).content_string
+    # Room for the copies and 4 MiB more: less than any backup of this site takes.
+    host.check_output(
+        f"mkdir -p /root/.full-target && cp -a {BACKUPS}/. /root/.full-target/ && "
+        f"mount -t tmpfs -o size={used + 4 * 1024 * 1024},mode=0700 wandb-full-target {BACKUPS} && "
+        f"cp -a /root/.full-target/. {BACKUPS}/ && rm -rf /root/.full-target"
+    )
+    try:
+        run = run_playbook(BACKUP_PLAYBOOK)
+        assert run.returncode != 0
+        assert f"no room at the target {BACKUPS}:" in run.output
+        assert "nothing was written, the 3 backups there are kept" in run.output
+        assert host.run("systemctl is-failed wandb-backup.service").stdout.strip() == "failed"
+        assert backup_ids(host) == earlier
+        for backup_id in earlier:
+            host.check_output(f"{PROGRAM} verify {backup_id}")
+        assert host.check_output(f"ls -A {BACKUPS}").split() == earlier
+        metrics = host.file(METRICS).content_string
+        values = dict(line.split() for line in metrics.splitlines() if line and not line.startswith("#"))
+        assert values["wandb_backup_last_success"] == "0"
+        assert values["wandb_backup_backups"] == "3"
+        assert metrics != before
+    finally:
+        host.run(f"umount {BACKUPS}")
+    assert backup_ids(host) == earlier
+
+
+# An S3 target (a second bucket on the site's MinIO, as an off-site bucket would be) with age
+# encryption: the backup host's program with its configuration changed only there. Runs on the
+# backup host; the MinIO root password comes on stdin.
+S3_AGE = r"""
+import json, os, subprocess, sys
+import boto3
+from botocore.config import Config
+
+config = json.load(open("/etc/wandb-backup/config.json"))
+source = config["bucket"]
+target = {"type": "s3", "endpoint_url": source["endpoint_url"], "bucket": "wandb-backups", "prefix": "fleet",
+          "region": source["region"], "access_key": "minio-root", "secret_key": sys.stdin.read().strip(),
+          "ca_file": source["ca_file"]}
+client = boto3.client("s3", endpoint_url=target["endpoint_url"], region_name=target["region"], verify=target["ca_file"],
+                      aws_access_key_id=target["access_key"], aws_secret_access_key=target["secret_key"],
+                      config=Config(s3={"addressing_style": "path"}))
+if sys.argv[1] == "configure":
+    if "wandb-backups" not in [b["Name"] for b in client.list_buckets()["Buckets"]]:
+        client.create_bucket(Bucket="wandb-backups")
+    key = "/root/.wandb-backup-age.txt"
+    if not os.path.exists(key):
+        subprocess.run(["age-keygen", "-o", key], check=True, capture_output=True)
+    public = subprocess.run(["age-keygen", "-y", key], check=True, capture_output=True, text=True).stdout.strip()
+    config.update(target=target, encryption={"recipients": [public], "identity_file": key},
+                  metrics_file="/root/.wandb-backup-s3.prom")
+    fd = os.open("/root/.wandb-backup-s3.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(config, handle)
+elif sys.argv[1] == "stored":
+    found = {}
+    for item in client.list_objects_v2(Bucket="wandb-backups", Prefix="fleet/").get("Contents", []):
+        head = client.get_object(Bucket="wandb-backups", Key=item["Key"], Range="bytes=0-20")["Body"].read()
+        found[item["Key"]] = head.decode(errors="replace")
+    print(json.dumps(found))
+"""
+
+
+def s3_age(host, *args):
+    root_password = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "wandb-secrets", "minio", "root_password")
+    encoded = base64.b64encode(S3_AGE.encode()).decode()
+    secret = base64.b64encode(root_password.read_text().strip().encode()).decode()
+    return host.check_output(
+        f"echo {encoded} | base64 -d > /root/.wandb-backup-s3.py && echo {secret} | base64 -d | "
+        f"python3 /root/.wandb-backup-s3.py {' '.join(args)}"
+    )
+
+
+def test_an_s3_target_with_age_encryption_backs_up_and_restores(host):
+    host.check_output("command -v age-keygen || DEBIAN_FRONTEND=noninteractive apt-get install -y -q age")
+    s3_age(host, "configure")
+    program = f"{PROGRAM} --config /root/.wandb-backup-s3.json"
+    before = {"db": helper(host, "checksums"), "objects": json.loads(helper(host, "objects"))}
+    backup_id = json.loads(host.check_output(f"{program} run"))["id"]
+    assert json.loads(host.check_output(f"{program} list --json"))[-1] == backup_id
+    manifest = json.loads(host.check_output(f"{program} verify {backup_id}"))["manifest"]
+    assert set(manifest["files"]) == {"mysql.sql.gz.age", "bucket.tar.age", "bucket-index.json.age", "server.tar.age"}
+    stored = json.loads(s3_age(host, "stored"))
+    assert {key.split("/")[-1] for key in stored if f"/{backup_id}/" in key} == set(manifest["files"]) | {
+        "manifest.json"
+    }
+    # Encrypted at rest: every file but the manifest is age's format in the bucket.
+    for key, head in stored.items():
+        if f"/{backup_id}/" in key and not key.endswith("manifest.json"):
+            assert head.startswith("age-encryption.org/v1"), key
+
+    # Wiped, then restored from the bucket (the servers stopped, as restore.yml does).
+    app = lab_host("fleet-app1")
+    app.check_output("docker stop wandb-local")
+    try:
+        helper(host, "sql", stdin="DROP DATABASE wandb_local;")
+        helper(host, "empty-bucket")
+        host.check_output(f"{program} restore {backup_id} --database --bucket --server-files /root/.s3-server.tar")
+        assert host.check_output("tar -tf /root/.s3-server.tar | grep -c env/key.pem") == "1"
+    finally:
+        host.run("rm -f /root/.s3-server.tar")
+        app.check_output("docker start wandb-local")
+    assert helper(host, "checksums") == before["db"]
+    assert json.loads(helper(host, "objects")) == before["objects"]
+    host.check_output(f"{PROGRAM} ready --timeout 120")
+    assert ready_through_the_proxy() == "200"
+
+
+def _lab_platforms(names):
+    scenario = yaml.safe_load(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "molecule.yml").read_text())
+    return [platform for platform in scenario["platforms"] if platform["name"] in names]
+
+
+def test_disaster_recovery_onto_freshly_built_hosts(host, data):
+    """docs/backup-restore.md, "Disaster recovery", step by step: the active server host and the MinIO
+    host are lost and built fresh from the lab's base image (same names, networks, addresses), the
+    database is dropped; site.yml, then restore.yml latest give back every row, object and key."""
+    lost = _lab_platforms(["fleet-app1", "fleet-minio"])
+    assert len(lost) == 2
+    shared = {"molecule_yml": {"platforms": lost}}
+    started = time.time()
+    run = run_playbook("../_shared/destroy.yml", extra_vars=shared)
+    assert run.returncode == 0, run.tail()
+    run = run_playbook("../_shared/create.yml", extra_vars=shared)
+    assert run.returncode == 0, run.tail()
+    # Fresh: nothing of the old hosts is left.
+    assert lab_host("fleet-app1").run("test -e /etc/wandb").rc != 0
+    assert lab_host("fleet-minio").run("test -e /usr/local/bin/minio || test -e /etc/minio").rc != 0
+    helper(host, "sql", stdin="DROP DATABASE wandb_local;")
+
+    run = run_playbook(SITE_PLAYBOOK)
+    assert run.returncode == 0, run.tail()
+    rebuilt = time.time()
+    run = run_playbook(RESTORE_PLAYBOOK, extra_vars={"wandb_restore_backup": "latest"})
+    assert run.returncode == 0, run.tail()
+    assert f"Backup {backup_ids(host)[-1]} restored" in run.output
+    restored = time.time()
+    print(f"disaster recovery: hosts and site.yml {rebuilt - started:.0f} s, restore.yml {restored - rebuilt:.0f} s")
+
+    assert helper(host, "checksums") == data["db"]
+    assert json.loads(helper(host, "objects")) == data["objects"]
+    assert vol_files("fleet-app1") == data["vol"]
     assert ready_through_the_proxy() == "200"

@@ -29,6 +29,7 @@ mode-0600 defaults file (MySQL) or through boto3 (S3), never on a command line.
 import argparse
 import contextlib
 import datetime
+import errno
 import hashlib
 import json
 import logging
@@ -306,6 +307,9 @@ class DirTarget:
         os.makedirs(self.path, exist_ok=True)
         return shutil.disk_usage(self.path).free
 
+    def staging_place(self):
+        return self.path
+
     def begin(self, backup_id):
         os.makedirs(self.path, mode=0o700, exist_ok=True)
         staging = os.path.join(self.path, ".partial-" + backup_id)
@@ -378,7 +382,12 @@ class S3Target:
             raise
 
     def free_bytes(self):
-        return None
+        # Room in the bucket is the provider's; the files are staged in the work directory first.
+        os.makedirs(self.work_dir, mode=0o700, exist_ok=True)
+        return shutil.disk_usage(self.work_dir).free
+
+    def staging_place(self):
+        return "%s (the staging directory for %s)" % (self.work_dir, self.describe())
 
     def begin(self, backup_id):
         os.makedirs(self.work_dir, mode=0o700, exist_ok=True)
@@ -492,6 +501,8 @@ class _Sink:
             error = self.proc.stderr.read().decode(errors="replace")
             if self.proc.wait() != 0:
                 self.file.close()
+                if "no space left" in error.lower():
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.path)
                 raise BackupError("age failed writing %s: %s" % (os.path.basename(self.path), error.strip()))
         self.file.close()
 
@@ -574,13 +585,19 @@ class MySQL:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
         compressor = zlib.compressobj(self.config.get("compress_level", 6), zlib.DEFLATED, 31)
         size = 0
-        while True:
-            chunk = proc.stdout.read(CHUNK)
-            if not chunk:
-                break
-            size += len(chunk)
-            sink.write(compressor.compress(chunk))
-        sink.write(compressor.flush())
+        try:
+            while True:
+                chunk = proc.stdout.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                sink.write(compressor.compress(chunk))
+            sink.write(compressor.flush())
+        except BaseException:
+            # The sink failed (a full target): mysqldump must not wait on a pipe nobody reads.
+            proc.kill()
+            proc.wait()
+            raise
         if proc.wait() != 0:
             errors.seek(0)
             raise BackupError("mysqldump failed: %s" % redact(errors.read().decode(errors="replace").strip()))
@@ -741,9 +758,11 @@ def take_backup(config, target=None, now=None, clock=time.time):
         backup_id = new_backup_id()
     encryption = config.get("encryption") or None
     suffix = _suffix(encryption)
+    check_target_room(target)
     staging = target.begin(backup_id)
     log.info("backup %s to %s", backup_id, target.describe())
     mysql = None
+    writing = "the backup"
     try:
         version = server_version(config)
         files = {}
@@ -760,7 +779,7 @@ def take_backup(config, target=None, now=None, clock=time.time):
             query = config["mysql"].get("schema_query")
             if query:
                 manifest["schema_version"] = mysql.query(query).strip().replace("\t", " ") or None
-            name = "mysql.sql.gz" + suffix
+            name = writing = "mysql.sql.gz" + suffix
             sink = _Sink(os.path.join(staging, name), encryption)
             sql_bytes = mysql.dump(sink)
             sink.close()
@@ -771,12 +790,12 @@ def take_backup(config, target=None, now=None, clock=time.time):
         if config.get("bucket"):
             source = config["bucket"]
             client = s3_client(source)
-            name = "bucket.tar" + suffix
+            name = writing = "bucket.tar" + suffix
             sink = _Sink(os.path.join(staging, name), encryption)
             index = dump_bucket(client, source["bucket"], source.get("prefix", ""), sink)
             sink.close()
             files[name] = _file_entry(os.path.join(staging, name))
-            index_name = "bucket-index.json" + suffix
+            index_name = writing = "bucket-index.json" + suffix
             sink = _Sink(os.path.join(staging, index_name), encryption)
             sink.write(json.dumps(index, indent=1, sort_keys=True).encode())
             sink.close()
@@ -799,7 +818,7 @@ def take_backup(config, target=None, now=None, clock=time.time):
                 )
             with open(meta_path, encoding="utf-8") as handle:
                 meta = json.load(handle)
-            name = "server.tar" + suffix
+            name = writing = "server.tar" + suffix
             sink = _Sink(os.path.join(staging, name), encryption)
             with open(server_files, "rb") as handle:
                 shutil.copyfileobj(handle, sink, CHUNK)
@@ -813,7 +832,16 @@ def take_backup(config, target=None, now=None, clock=time.time):
         manifest["size_bytes"] = sum(entry["size"] for entry in files.values())
         manifest["finished_at"] = datetime.datetime.fromtimestamp(ended, datetime.timezone.utc).isoformat()
         manifest["duration_seconds"] = round(ended - started, 3)
+        writing = MANIFEST
         target.commit(backup_id, staging, manifest)
+    except OSError as exc:
+        target.abort(staging)
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise NoRoom(
+            "the target is full: no room left on %s while writing %s of backup %s; the partial backup was "
+            "removed, the %d earlier backups are kept" % (target.staging_place(), writing, backup_id, len(target.ids()))
+        ) from None
     except BaseException:
         target.abort(staging)
         raise
@@ -822,6 +850,24 @@ def take_backup(config, target=None, now=None, clock=time.time):
             mysql.close()
     log.info("backup %s complete: %d bytes in %.1f s", backup_id, manifest["size_bytes"], manifest["duration_seconds"])
     return manifest
+
+
+def check_target_room(target):
+    """Before anything is written: a new backup needs about the room the newest one took (retention
+    removes old ones only after a new one succeeded), so a target with less free stops the run here."""
+    free = target.free_bytes()
+    ids = target.ids()
+    if free is None or not ids:
+        return
+    try:
+        needed = int(target.manifest(ids[-1]).get("size_bytes") or 0)
+    except (OSError, ValueError, TypeError):
+        return
+    if free < needed:
+        raise NoRoom(
+            "no room at the target %s: %d bytes free, the newest backup (%s) took %d; nothing was written, the %d "
+            "backups there are kept" % (target.staging_place(), free, ids[-1], needed, len(ids))
+        )
 
 
 def prune(target, keep, protect=None):
