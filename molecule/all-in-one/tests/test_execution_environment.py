@@ -8,7 +8,8 @@ events (at -vvv with --diff) nor its stdout may hold a secret of the scenario.
 The lab hosts are containers: the job reaches them with community.docker's docker_api connection
 (the Docker SDK the EE has; no docker CLI) through the engine's socket, mounted into the EE. The
 controller paths the lab inventory names (the secrets directory, the lab cache with MinIO and the
-stand-in's archive) are mounted at the same paths, and the job runs as this user, who owns them."""
+stand-in's archive) are mounted at the same paths; ansible-runner runs the container as this user,
+who owns them."""
 
 import json
 import os
@@ -84,7 +85,6 @@ def test_site_runs_in_the_execution_environment_and_changes_nothing(tmp_path):
         process_isolation_executable="docker",
         container_image=EE_IMAGE,
         container_volume_mounts=[f"{cache}:{cache}:ro", f"{ephemeral}:{ephemeral}", f"{DOCKER_SOCKET}:{DOCKER_SOCKET}"],
-        container_options=["--user", f"{os.getuid()}:{os.getgid()}"],
     )
     artifacts = private / "artifacts" / "ee"
     stdout = (artifacts / "stdout").read_text()
