@@ -4,7 +4,7 @@
 #   make lint | sanity | unit | integration | molecule    one stage
 #   make molecule SCENARIO=x   one Molecule scenario (test sequence)
 #   make molecule MOLECULE_JOBS=1   all scenarios one at a time (default: two side by side)
-#   make lab                   prepare the Docker test lab only (tests/lab/setup)
+#   make lab                   prepare the Docker test lab only (tests/lab/setup), the execution environment too
 #   make build                 build the collection tarball
 #   make demo [DEMO=fleet]     a working deployment in lab hosts (all-in-one by default)
 #   make demo-down [DEMO=...]  remove it
@@ -36,16 +36,20 @@ help:
 
 # The lab (Docker engine, host image, MinIO built from source, the stand-in) takes minutes and
 # mostly waits on the network or one Go build, so it runs in the background while the stages
-# that do not need it run; the `lab` stage waits for it and prints its log.
+# that do not need it run; the `lab` stage waits for it and prints its log. The execution
+# environment (tests/lab/ee) needs the venv: it starts after `deps`, and is waited for before molecule.
 test:
-	@rm -f build/stages.log build/lab.rc && mkdir -p build && date +%s > build/stages.start
-	@(tests/lab/setup > build/lab.log 2>&1; echo $$? > build/lab.rc) &
+	@rm -f build/stages.log build/lab.rc build/ee.rc && mkdir -p build && date +%s > build/stages.start
+	@(tests/lab/setup docker base-image minio standin > build/lab.log 2>&1; echo $$? > build/lab.rc) &
 	@$(STAGE) deps $(MAKE) --no-print-directory deps
+	@# The execution environment needs the venv (ansible-builder) and the lab's base image.
+	@(tests/lab/setup ee > build/ee.log 2>&1; echo $$? > build/ee.rc) &
 	@$(STAGE) lint $(MAKE) --no-print-directory lint
 	@$(STAGE) sanity $(MAKE) --no-print-directory sanity
 	@$(STAGE) unit $(MAKE) --no-print-directory unit
 	@$(STAGE) "lab (background)" tests/lab/wait build/lab.rc build/lab.log
 	@$(STAGE) integration $(MAKE) --no-print-directory integration
+	@$(STAGE) "execution environment (background)" tests/lab/wait build/ee.rc build/ee.log
 	@$(STAGE) molecule $(MAKE) --no-print-directory molecule
 	@$(STAGE) build $(MAKE) --no-print-directory build
 	@$(STAGE) --summary
@@ -65,7 +69,7 @@ collection-tree:
 	@mkdir -p $(COLLECTIONS_DIR)/ansible_collections/wandb_local
 	@ln -sfn $(CURDIR) $(COLLECTIONS_DIR)/ansible_collections/wandb_local/fleet
 
-lab:
+lab: deps
 	tests/lab/setup
 
 lint: deps
