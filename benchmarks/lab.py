@@ -112,8 +112,8 @@ def run(argv, log=None, env=None, check=True, timeout=None):
 class Lab:
     """The bench's lab hosts: made and removed with the lab's factory, on the bench's network."""
 
-    def __init__(self, work=OUT):
-        self.work = Path(work)
+    def __init__(self, work=None):
+        self.work = Path(work or OUT)
         self.created = {}
 
     def _factory(self, playbook, platforms):
@@ -176,10 +176,10 @@ def sh(host, script, check=True, timeout=None):
 class Site:
     """One deployment shape: its inventory, secrets directory and playbook runs."""
 
-    def __init__(self, name, platforms, inventory_data, work=OUT):
+    def __init__(self, name, platforms, inventory_data, work=None):
         self.name = name
         self.platforms = platforms
-        self.dir = Path(work) / name
+        self.dir = Path(work or OUT) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.inventory = self.dir / "inventory.yml"
         self.inventory.write_text(yaml.safe_dump(inventory_data, sort_keys=False), encoding="utf-8")
