@@ -125,8 +125,8 @@ class Bench:
             lab.sh(FLOOR["name"], "mkdir -p /root/floor")
             for source in ["%s/bin/minio" % cache, "%s/bin/mc" % cache, "%s/images/wandb-standin-0.1.0.tar" % cache]:
                 name = "standin.tar" if source.endswith(".tar") else os.path.basename(source)
-                lab.run(["docker", "cp", source, "%s:/root/floor/%s" % (FLOOR["name"], name)])
-            lab.run(["docker", "cp", str(HERE / "floor-all-in-one.sh"), "%s:/root/floor/floor.sh" % FLOOR["name"]])
+                lab.run(["docker", "cp", "-L", source, "%s:/root/floor/%s" % (FLOOR["name"], name)])
+            lab.run(["docker", "cp", "-L", str(HERE / "floor-all-in-one.sh"), "%s:/root/floor/floor.sh" % FLOOR["name"]])
             lab.run(["docker", "exec", FLOOR["name"], "bash", "/root/floor/floor.sh", "/root/floor"], log=lab.OUT / "logs" / "floor.log")
             floor_runs.append(time.monotonic() - started)
             log("fresh %d/%d: floor %.1f s" % (index + 1, self.args.converge_repeat, floor_runs[-1]))
@@ -180,8 +180,8 @@ class Bench:
         app = "bench-fleet-app1"
         cache = lab.lab_cache()
         lab.sh(host, "mkdir -p -m 0700 /root/bench")
-        lab.run(["docker", "cp", "%s/bin/mc" % cache, "%s:/root/bench/mc" % host])
-        lab.run(["docker", "cp", str(HERE / "backup_host.py"), "%s:/root/bench/backup_host.py" % host])
+        lab.run(["docker", "cp", "-L", "%s/bin/mc" % cache, "%s:/root/bench/mc" % host])
+        lab.run(["docker", "cp", "-L", str(HERE / "backup_host.py"), "%s:/root/bench/backup_host.py" % host])
 
         def tool(*argv):
             _seconds, proc = lab.sh(host, "python3 /root/bench/backup_host.py %s" % " ".join(argv))

@@ -176,8 +176,9 @@ BUCKET=s3://$bucket_key:$bucket_secret@host.docker.internal:9000/wandb
 REDIS=redis://:$redis_pw@host.docker.internal:6379
 ENV
 chmod 0600 /etc/wandb/wandb.env
+install -d -o 999 -g 999 -m 0750 /var/lib/wandb
 docker run -d -q --name wandb-local --restart unless-stopped --env-file /etc/wandb/wandb.env \
-  --add-host host.docker.internal:host-gateway -p 127.0.0.1:8080:8080 -v wandb-vol:/vol "$image" >/dev/null
+  --add-host host.docker.internal:host-gateway -p 127.0.0.1:8080:8080 -v /var/lib/wandb:/vol "$image" >/dev/null
 
 # --- ready through the proxy -------------------------------------------------------------------------
 for _ in $(seq 1 300); do
