@@ -110,9 +110,18 @@ def generate(rows, objects, object_kb, big_mb):
                 summary = {"loss": [round(rng.random(), 4) for _ in range(12)], "acc": round(rng.random(), 4)}
                 values.append(
                     "('project-%d','run-%d-%08x','%s','%s','2026-01-%02d 12:00:00')"
-                    % (index % 50, index, rng.getrandbits(32), json.dumps(settings), json.dumps(summary), index % 28 + 1)
+                    % (
+                        index % 50,
+                        index,
+                        rng.getrandbits(32),
+                        json.dumps(settings),
+                        json.dumps(summary),
+                        index % 28 + 1,
+                    )
                 )
-            out.write("INSERT INTO bench_runs (project, name, config, summary, created_at) VALUES %s;\n" % ",".join(values))
+            out.write(
+                "INSERT INTO bench_runs (project, name, config, summary, created_at) VALUES %s;\n" % ",".join(values)
+            )
     _sh('mysql --defaults-extra-file="$MYCNF" "$DB" < "$SQL"', MYCNF=MYCNF, DB=database, SQL=sql)
     os.remove(sql)
     staging = os.path.join(WORK, "objects")
@@ -172,8 +181,22 @@ def mydumper_backup(target):
     shutil.rmtree(target, ignore_errors=True)
     threads = str(max(2, os.cpu_count() or 2))
     subprocess.run(
-        ["mydumper", "--user", "root", "--database", database, "--outputdir", target, "--threads", threads,
-         "--compress", "--trx-consistency-only", "--routines", "--triggers", "--events"],
+        [
+            "mydumper",
+            "--user",
+            "root",
+            "--database",
+            database,
+            "--outputdir",
+            target,
+            "--threads",
+            threads,
+            "--compress",
+            "--trx-consistency-only",
+            "--routines",
+            "--triggers",
+            "--events",
+        ],
         check=True,
         capture_output=True,
     )
@@ -184,8 +207,18 @@ def mydumper_restore(target):
     database = _config()["mysql"]["database"]
     threads = str(max(2, os.cpu_count() or 2))
     subprocess.run(
-        ["myloader", "--user", "root", "--directory", target, "--database", database, "--threads", threads,
-         "--overwrite-tables"],
+        [
+            "myloader",
+            "--user",
+            "root",
+            "--directory",
+            target,
+            "--database",
+            database,
+            "--threads",
+            threads,
+            "--overwrite-tables",
+        ],
         check=True,
         capture_output=True,
     )
@@ -197,7 +230,12 @@ def mysqldump_local(target):
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target)
     out = os.path.join(target, "mysql.sql.gz")
-    _sh('mysqldump --user=root $OPTS --databases "$DB" | gzip -6 > "$OUT"', OPTS=" ".join(_dump_options()), DB=database, OUT=out)
+    _sh(
+        'mysqldump --user=root $OPTS --databases "$DB" | gzip -6 > "$OUT"',
+        OPTS=" ".join(_dump_options()),
+        DB=database,
+        OUT=out,
+    )
     return {"bytes": _size(target)}
 
 

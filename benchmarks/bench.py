@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import lab  # noqa: E402
-import report  # noqa: E402
+import lab
+import report
 
 ORDER = ["fresh", "rerun", "window", "backup", "scaling"]
 HERE = Path(__file__).resolve().parent
@@ -119,15 +119,23 @@ class Bench:
         for index in range(self.args.converge_repeat):
             log("fresh %d/%d: site.yml on a fresh all-in-one host" % (index + 1, self.args.converge_repeat))
             site_runs.append(self._fresh_aio())
-            log("fresh %d/%d: site.yml %.1f s; the shell floor on a fresh host" % (index + 1, self.args.converge_repeat, site_runs[-1]["seconds"]))
+            log(
+                "fresh %d/%d: site.yml %.1f s; the shell floor on a fresh host"
+                % (index + 1, self.args.converge_repeat, site_runs[-1]["seconds"])
+            )
             self.lab.create([FLOOR])
             started = time.monotonic()
             lab.sh(FLOOR["name"], "mkdir -p /root/floor")
             for source in ["%s/bin/minio" % cache, "%s/bin/mc" % cache, "%s/images/wandb-standin-0.1.0.tar" % cache]:
                 name = "standin.tar" if source.endswith(".tar") else os.path.basename(source)
                 lab.run(["docker", "cp", "-L", source, "%s:/root/floor/%s" % (FLOOR["name"], name)])
-            lab.run(["docker", "cp", "-L", str(HERE / "floor-all-in-one.sh"), "%s:/root/floor/floor.sh" % FLOOR["name"]])
-            lab.run(["docker", "exec", FLOOR["name"], "bash", "/root/floor/floor.sh", "/root/floor"], log=lab.OUT / "logs" / "floor.log")
+            lab.run(
+                ["docker", "cp", "-L", str(HERE / "floor-all-in-one.sh"), "%s:/root/floor/floor.sh" % FLOOR["name"]]
+            )
+            lab.run(
+                ["docker", "exec", FLOOR["name"], "bash", "/root/floor/floor.sh", "/root/floor"],
+                log=lab.OUT / "logs" / "floor.log",
+            )
             floor_runs.append(time.monotonic() - started)
             log("fresh %d/%d: floor %.1f s" % (index + 1, self.args.converge_repeat, floor_runs[-1]))
             self.lab.destroy([FLOOR])
@@ -147,7 +155,10 @@ class Bench:
         profiles = []
         for index in range(self.args.repeat):
             profiles.append(site.playbook("site.yml", label="rerun"))
-            log("rerun %s %d/%d: %.1f s, %s changed" % (site.name, index + 1, self.args.repeat, profiles[-1]["seconds"], profiles[-1]["changed"]))
+            log(
+                "rerun %s %d/%d: %.1f s, %s changed"
+                % (site.name, index + 1, self.args.repeat, profiles[-1]["seconds"], profiles[-1]["changed"])
+            )
         middle = median_profile(profiles)
         return {
             "seconds": stats([profile["seconds"] for profile in profiles]),
@@ -206,7 +217,14 @@ class Bench:
             lab.run(["docker", "exec", app, "docker", "start", "wandb-local"])
             log(
                 "backup %d/%d: program %.1f s / raw %.1f s; restore program %.1f s / raw %.1f s"
-                % (index + 1, self.args.repeat, program_backup[-1], raw_backup[-1], program_restore[-1], raw_restore[-1])
+                % (
+                    index + 1,
+                    self.args.repeat,
+                    program_backup[-1],
+                    raw_backup[-1],
+                    program_restore[-1],
+                    raw_restore[-1],
+                )
             )
         _seconds, proc = lab.sh(host, "/usr/local/sbin/wandb-backup verify latest")
         manifest = json.loads(proc.stdout)["manifest"]
@@ -230,9 +248,10 @@ class Bench:
         """mydumper/myloader against mysqldump/mysql, both as root on the local socket."""
         _seconds, proc = lab.sh(
             host,
-            "command -v mydumper >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get -qq install -y"
-            " --no-install-recommends mydumper >/dev/null 2>&1 || { apt-get -qq update && DEBIAN_FRONTEND=noninteractive"
-            " apt-get -qq install -y --no-install-recommends mydumper >/dev/null; }; }; mydumper --version",
+            "export DEBIAN_FRONTEND=noninteractive; install='apt-get -qq install -y --no-install-recommends mydumper';"
+            " command -v mydumper >/dev/null || $install >/dev/null 2>&1"
+            " || { apt-get -qq update && $install >/dev/null; };"
+            " mydumper --version",
             check=False,
         )
         if proc.returncode != 0:
@@ -267,7 +286,10 @@ class Bench:
                 self.lab.create(platforms)
                 site.reset_secrets()
                 converges.append(site.playbook("site.yml", label="fresh")["seconds"])
-                log("scaling %d hosts %d/%d: converge %.1f s" % (count, index + 1, self.args.converge_repeat, converges[-1]))
+                log(
+                    "scaling %d hosts %d/%d: converge %.1f s"
+                    % (count, index + 1, self.args.converge_repeat, converges[-1])
+                )
             for index in range(self.args.repeat):
                 reruns.append(site.playbook("site.yml", label="rerun")["seconds"])
                 log("scaling %d hosts %d/%d: rerun %.1f s" % (count, index + 1, self.args.repeat, reruns[-1]))
@@ -350,7 +372,9 @@ def main(argv=None):
     parser.add_argument("--converge-repeat", type=int, default=2, help="repetitions of the fresh converges")
     parser.add_argument("--only", default=",".join(ORDER), help="figures to measure: %s" % ",".join(ORDER))
     parser.add_argument("--hosts", default="1,2,4,8", help="host counts of the scaling figure")
-    parser.add_argument("--backup-size", default="200000,200,256,64", help="rows, objects, KiB each, MiB of the large one")
+    parser.add_argument(
+        "--backup-size", default="200000,200,256,64", help="rows, objects, KiB each, MiB of the large one"
+    )
     parser.add_argument("--smoke", action="store_true", help="one repetition of the scaling figure on one host")
     parser.add_argument("--out", default=str(lab.OUT))
     args = parser.parse_args(argv)
@@ -373,8 +397,10 @@ def main(argv=None):
         parser.error("ansible-playbook not found: source the project venv (make bench does)")
     started = datetime.datetime.now(datetime.timezone.utc)
     before = machine()
-    log("figures %s, repeat %d (converges %d); other containers running: %s" % (
-        ",".join(wanted), args.repeat, args.converge_repeat, ", ".join(before["other_containers"]) or "none"))
+    log(
+        "figures %s, repeat %d (converges %d); other containers running: %s"
+        % (",".join(wanted), args.repeat, args.converge_repeat, ", ".join(before["other_containers"]) or "none")
+    )
     figures = Bench(args).run(wanted)
     after = machine()
     results = {
@@ -382,8 +408,7 @@ def main(argv=None):
         "mode": "smoke" if args.smoke else "full",
         "repeat": args.repeat,
         "converge_repeat": args.converge_repeat,
-        "machine": dict(before, load_average_end=after["load_average"],
-                        other_containers_end=after["other_containers"]),
+        "machine": dict(before, load_average_end=after["load_average"], other_containers_end=after["other_containers"]),
         "figures": {**previous, **figures},
     }
     results_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -391,7 +416,10 @@ def main(argv=None):
     print(table)
     (out / "report.md").write_text(report.markdown(results), encoding="utf-8")
     chart = report.chart(results, out / "chart.png")
-    log("wrote %s, %s%s" % (results_path, out / "report.md", ", " + str(chart) if chart else " (no chart: %s)" % report.CHART_MISSING))
+    log(
+        "wrote %s, %s%s"
+        % (results_path, out / "report.md", ", " + str(chart) if chart else " (no chart: %s)" % report.CHART_MISSING)
+    )
     failed = [name for name, figure in figures.items() if "failed" in figure]
     return 1 if failed else 0
 

@@ -88,7 +88,9 @@ def inventory(platforms, group_vars, host_vars=None):
     for group, values in group_vars.items():
         if group != "all":
             children.setdefault(group, {"hosts": {}})["vars"] = values
-    hosts = {p["name"]: {"ansible_connection": "community.docker.docker", **host_vars.get(p["name"], {})} for p in platforms}
+    hosts = {
+        p["name"]: {"ansible_connection": "community.docker.docker", **host_vars.get(p["name"], {})} for p in platforms
+    }
     return {"all": {"vars": group_vars.get("all", {}), "hosts": hosts, "children": children}}
 
 
@@ -133,7 +135,14 @@ class Lab:
             encoding="utf-8",
         )
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOG_PATH="/dev/null")
-        argv = ["ansible-playbook", "-i", "localhost,", str(ROOT / "molecule" / "_shared" / playbook), "-e", "@%s" % extra]
+        argv = [
+            "ansible-playbook",
+            "-i",
+            "localhost,",
+            str(ROOT / "molecule" / "_shared" / playbook),
+            "-e",
+            "@%s" % extra,
+        ]
         run(argv, log=self.work / "logs" / ("lab-%s.log" % playbook.split(".")[0]), env=env)
 
     def create(self, platforms):
@@ -213,7 +222,10 @@ class Site:
         profile = read_profile(log)
         profile["seconds"] = round(seconds, 2)
         if proc.returncode != 0:
-            raise RuntimeError("%s on %s failed (exit %s): %s; log %s" % (playbook, self.name, proc.returncode, profile.get("failed_tasks"), log))
+            raise RuntimeError(
+                "%s on %s failed (exit %s): %s; log %s"
+                % (playbook, self.name, proc.returncode, profile.get("failed_tasks"), log)
+            )
         return profile
 
 

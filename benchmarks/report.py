@@ -178,7 +178,13 @@ def markdown(results):
         "# Benchmark report",
         "",
         "Run %s (%s mode, %s repetitions of reruns and backups, %s of fresh converges) on %s."
-        % (results.get("date"), results.get("mode"), results.get("repeat"), results.get("converge_repeat"), _machine_line(results)),
+        % (
+            results.get("date"),
+            results.get("mode"),
+            results.get("repeat"),
+            results.get("converge_repeat"),
+            _machine_line(results),
+        ),
         "",
         "Absolute times vary between machines; the ratios are the figures to compare. This machine is"
         " shared: load average %s at the start, %s at the end; other lab containers running at the start:"
@@ -191,7 +197,12 @@ def markdown(results):
     ]
     fresh = figures.get("fresh", {})
     if "top_tasks" in fresh:
-        out += ["## 1. Fresh converge: top tasks of the median site.yml run (%d tasks)" % fresh["tasks"], "", _top(fresh["top_tasks"]), ""]
+        out += [
+            "## 1. Fresh converge: top tasks of the median site.yml run (%d tasks)" % fresh["tasks"],
+            "",
+            _top(fresh["top_tasks"]),
+            "",
+        ]
     rerun = figures.get("rerun", {})
     if "all_in_one" in rerun:
         for key, title in (("all_in_one", "all-in-one"), ("fleet", "fleet")):
@@ -206,11 +217,22 @@ def markdown(results):
         out += ["The fleet's fresh converge took %.1f s (one run)." % rerun["fleet"]["converge_seconds"], ""]
     scaling = figures.get("scaling", {})
     if "points" in scaling:
-        out += ["## 3. Scaling: the %s tier" % scaling["tier"], "", "| Hosts | Converge | Rerun | Converge vs 1 host | Rerun vs 1 host |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            "## 3. Scaling: the %s tier" % scaling["tier"],
+            "",
+            "| Hosts | Converge | Rerun | Converge vs 1 host | Rerun vs 1 host |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for point in scaling["points"]:
             out.append(
                 "| %d | %s | %s | %.2fx | %.2fx |"
-                % (point["hosts"], fmt(point["converge"]), fmt(point["rerun"]), point["converge_ratio"], point["rerun_ratio"])
+                % (
+                    point["hosts"],
+                    fmt(point["converge"]),
+                    fmt(point["rerun"]),
+                    point["converge_ratio"],
+                    point["rerun_ratio"],
+                )
             )
         out.append("")
     window = figures.get("window", {})
@@ -290,7 +312,14 @@ def chart(results, path):
         right.legend()
     else:
         reason = window.get("skipped") or window.get("failed") or "not measured"
-        right.text(0.5, 0.5, "\n".join(reason[i : i + 40] for i in range(0, len(reason), 40)), ha="center", va="center", transform=right.transAxes)
+        right.text(
+            0.5,
+            0.5,
+            "\n".join(reason[i : i + 40] for i in range(0, len(reason), 40)),
+            ha="center",
+            va="center",
+            transform=right.transAxes,
+        )
     right.set_title("Error window through the proxy")
     right.set_xlabel("seconds from the start of the change")
     fig.suptitle("wandb_local.fleet benchmarks, %s" % results.get("date", ""))
