@@ -42,6 +42,7 @@ def test_the_all_in_one_shape_keeps_the_shared_configuration():
     assert "$$" not in json.dumps(variables) and "[^:/]*$'" in variables["wandb_server_image"]
     # A name inside another word is not a host name.
     assert variables["wandb_server_license"] == "lab-license-all-in-one-not-real"
+    assert variables["wandb_server_settings"]["SLACK_SECRET"] == "lab-slack-secret-all-in-one"
     assert variables["wandb_proxy_extra_names"] == ["IP:172.30.91.10"]
 
 
