@@ -26,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -181,8 +182,106 @@ class Bench:
         }
 
     # --- 4. error window of a settings change ------------------------------------------------------
+    def _sampled(self, url, ca, action, settle=2.0):
+        """Sample url every 100 ms (the shared sampler) around action(); (window, timeline, seconds)."""
+        from ansible_collections.wandb_local.fleet.plugins.module_utils import _error_window as error_window
+
+        stop = threading.Event()
+        path = lab.OUT / "logs" / ("window-%d.samples" % time.monotonic_ns())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as out:
+            sampler = threading.Thread(
+                target=error_window.sample,
+                kwargs={
+                    "url": url,
+                    "out": out,
+                    "interval": 0.1,
+                    "timeout": 0.5,
+                    "ca_path": ca,
+                    "should_stop": stop.is_set,
+                },
+            )
+            began = time.time()
+            sampler.start()
+            time.sleep(1.0)
+            seconds = action()
+            time.sleep(settle)
+            stop.set()
+            sampler.join()
+        samples = error_window.read_samples(path.read_text(encoding="utf-8").splitlines())
+        window = error_window.compute_window(samples, 0.1)
+        timeline = [[round(started - began, 2), ok] for started, ok in samples]
+        return window, timeline, seconds
+
     def window(self):
-        return {"skipped": "the shared sampler (plugins/module_utils/_error_window.py) has not landed yet"}
+        try:
+            sys.path.insert(0, str(lab.ROOT / "build" / "collections"))
+            from ansible_collections.wandb_local.fleet.plugins.module_utils import _error_window as error_window
+        except ImportError:
+            return {"skipped": "the shared sampler (plugins/module_utils/_error_window.py) is not on this branch yet"}
+        site = self.need_aio()
+        host = site.platforms[0]["name"]
+        ca = site.dir / "proxy-ca.crt"
+        lab.run(["docker", "cp", "%s:/etc/nginx/wandb-tls/ca.crt" % host, str(ca)])
+        url = "https://%s/ready" % lab.address(host)
+        changes, floors = [], []
+        for index in range(self.args.repeat):
+            settings = site.dir / "settings-change.json"
+            settings.write_text(
+                json.dumps(
+                    {
+                        "wandb_server_settings": {
+                            "SLACK_CLIENT_ID": "bench-change-%d" % index,
+                            "SLACK_SECRET": "lab-slack-secret-all-in-one",
+                        }
+                    }
+                ),
+                encoding="utf-8",
+            )
+
+            def change(settings=settings):
+                profile = site.playbook("site.yml", "--limit", "wandb_server", "-e", "@%s" % settings, label="change")
+                return profile["seconds"]
+
+            def floor():
+                started = time.monotonic()
+                lab.run(["docker", "exec", host, "docker", "stop", "wandb-local"])
+                lab.run(["docker", "exec", host, "docker", "start", "wandb-local"])
+                # Ready as users see it: through the proxy.
+                while not error_window.probe(url, 0.5, ca_path=str(ca))[0]:
+                    if time.monotonic() - started > 300:
+                        raise RuntimeError("the server did not answer /ready through the proxy after a restart")
+                    time.sleep(0.1)
+                return time.monotonic() - started
+
+            changes.append(self._sampled(url, str(ca), change))
+            floors.append(self._sampled(url, str(ca), floor))
+            log(
+                "window %d/%d: settings change %.1f s (playbook %.1f s); stop+start+ready %.1f s"
+                % (
+                    index + 1,
+                    self.args.repeat,
+                    changes[-1][0]["window_seconds"],
+                    changes[-1][2],
+                    floors[-1][0]["window_seconds"],
+                )
+            )
+        change_stats = stats([entry[0]["window_seconds"] for entry in changes])
+        floor_stats = stats([entry[0]["window_seconds"] for entry in floors])
+
+        def middle(entries):
+            return sorted(entries, key=lambda entry: entry[0]["window_seconds"])[(len(entries) - 1) // 2]
+
+        return {
+            "interval_ms": 100,
+            "url": url,
+            "change": change_stats,
+            "floor": floor_stats,
+            "playbook_seconds": stats([entry[2] for entry in changes]),
+            "ratio": round(change_stats["median"] / floor_stats["median"], 2) if floor_stats["median"] else None,
+            "windows": {"change": [entry[0] for entry in changes], "floor": [entry[0] for entry in floors]},
+            "timelines": {"settings change (recreate)": middle(changes)[1], "floor (stop+start)": middle(floors)[1]},
+        }
 
     # --- 5. backup and restore throughput ------------------------------------------------------------
     def backup(self):

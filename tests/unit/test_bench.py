@@ -136,3 +136,18 @@ def test_chart_is_a_png(tmp_path):
     pytest.importorskip("matplotlib")
     path = report.chart(results_fixture(), tmp_path / "chart.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_window_figure_in_table_and_chart(tmp_path):
+    pytest.importorskip("matplotlib")
+    results = results_fixture()
+    timeline = [[0.0, True], [0.1, False], [0.2, True]]
+    results["figures"]["window"] = {
+        "change": bench.stats([3.0, 4.0]),
+        "floor": bench.stats([1.0, 2.0]),
+        "ratio": 2.33,
+        "timelines": {"settings change (recreate)": timeline, "floor (stop+start)": timeline},
+    }
+    assert "recreate 3.5 s (3.0-4.0, n=2)" in report.table(results)
+    assert "Error window through the proxy" in report.markdown(results)
+    assert report.chart(results, tmp_path / "chart.png").stat().st_size > 1000
