@@ -107,7 +107,7 @@ def generate(rows, objects, object_kb, big_mb):
             values = []
             for index in range(start, min(rows, start + 1000)):
                 settings = {"lr": rng.random() / 100, "batch": rng.choice([32, 64, 128]), "epochs": rng.randint(1, 90)}
-                summary = {"loss": [round(rng.random(), 4) for _ in range(12)], "acc": round(rng.random(), 4)}
+                summary = {"loss": [round(rng.random(), 4) for _step in range(12)], "acc": round(rng.random(), 4)}
                 values.append(
                     "('project-%d','run-%d-%08x','%s','%s','2026-01-%02d 12:00:00')"
                     % (
@@ -131,7 +131,7 @@ def generate(rows, objects, object_kb, big_mb):
         with open(os.path.join(staging, "bench", "artifact-%04d.bin" % index), "wb") as out:
             out.write(os.urandom(object_kb * 1024))
     with open(os.path.join(staging, "bench", "large.bin"), "wb") as out:
-        for _ in range(big_mb):
+        for _megabyte in range(big_mb):
             out.write(os.urandom(1024 * 1024))
     _mc("mirror", "--overwrite", staging, "bench/%s" % bucket)
     object_bytes = _size(staging)

@@ -148,7 +148,7 @@ HEADER = ("Figure", "Measured", "Reference", "Ratio", "Goal", "Verdict")
 def table(results):
     """The table as Markdown (it reads on a terminal as well)."""
     rows = _rows(results)
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join(" --- " for _ in HEADER) + "|"]
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join(" --- " for _column in HEADER) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
