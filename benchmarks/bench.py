@@ -314,6 +314,8 @@ class Bench:
             program_restore.append(seconds)
             raw_restore.append(tool("raw-restore", "/root/bench/raw")["seconds"])
             lab.run(["docker", "exec", app, "docker", "start", "wandb-local"])
+            # The next backup reads the server's version through the proxy: wait until it answers.
+            lab.sh(host, "/usr/local/sbin/wandb-backup ready --timeout 300 >/dev/null")
             log(
                 "backup %d/%d: program %.1f s / raw %.1f s; restore program %.1f s / raw %.1f s"
                 % (
