@@ -8,6 +8,8 @@
 #   make build                 build the collection tarball
 #   make demo [DEMO=fleet]     a working deployment in lab hosts (all-in-one by default)
 #   make demo-down [DEMO=...]  remove it
+#   make bench [BENCH_ARGS=...]  the benchmarks (benchmarks/README.md), not part of make test
+#   make bench-smoke           the benchmark harness once on one host (a stage of make test)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -29,7 +31,7 @@ SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/m
 SCENARIO ?=
 export MOLECULE_JOBS ?= 2
 
-.PHONY: help test deps system-tools collection-tree lab lint sanity unit integration molecule build demo demo-down clean
+.PHONY: help test deps system-tools collection-tree lab lint sanity unit integration molecule build demo demo-down bench bench-smoke bench-deps clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -51,6 +53,7 @@ test:
 	@$(STAGE) integration $(MAKE) --no-print-directory integration
 	@$(STAGE) "execution environment (background)" tests/lab/wait build/ee.rc build/ee.log
 	@$(STAGE) molecule $(MAKE) --no-print-directory molecule
+	@$(STAGE) "bench (smoke)" $(MAKE) --no-print-directory bench-smoke
 	@$(STAGE) build $(MAKE) --no-print-directory build
 	@$(STAGE) --summary
 
@@ -123,6 +126,22 @@ demo: deps lab
 
 demo-down: deps
 	tests/lab/demo down $(DEMO)
+
+# The benchmarks' own Python packages (the chart), beside the project's, only when asked for.
+BENCH_STAMP := $(VENV)/.bench-installed
+bench-deps: deps $(BENCH_STAMP)
+$(BENCH_STAMP): benchmarks/requirements.txt $(STAMP)
+	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
+	@touch $@
+
+BENCH_ARGS ?=
+bench: bench-deps lab
+	python benchmarks/bench.py $(BENCH_ARGS)
+
+# One repetition of the scaling figure on one host and every output, so the harness cannot rot
+# (no thresholds: the numbers of a smoke run mean nothing). Writes to build/bench-smoke.
+bench-smoke: bench-deps
+	python benchmarks/bench.py --smoke --out build/bench-smoke
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
