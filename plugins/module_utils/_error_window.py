@@ -51,8 +51,8 @@ import signal
 import socket
 import ssl
 import time
-from urllib.error import HTTPError
-from urllib.request import Request, urlopen
+from http.client import HTTPConnection, HTTPException, HTTPSConnection
+from urllib.parse import urlsplit
 
 DEFAULT_INTERVAL = 0.1
 DEFAULT_TIMEOUT = 0.5
@@ -131,17 +131,22 @@ def probe(url, timeout, ca_path=None, context=None):
         context = _context(ca_path)
     if not url.startswith(("http://", "https://")):
         return False, "not-http"
+    # http.client, not urllib: one request, no redirects followed, the standard library only.
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        connection = HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout, context=context)
+    else:
+        connection = HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
-        response = urlopen(Request(url), timeout=timeout, context=context)  # noqa: S310 - http(s) only, checked above
-        try:
-            status = response.status if hasattr(response, "status") else response.getcode()
-            return status == 200, str(status)
-        finally:
-            response.close()
-    except HTTPError as exc:
-        return False, str(exc.code)
-    except OSError as exc:  # URLError, socket.timeout and ssl.SSLError are OSErrors
+        connection.request("GET", (parts.path or "/") + ("?" + parts.query if parts.query else ""))
+        status = connection.getresponse().status
+        return status == 200, str(status)
+    except HTTPException as exc:
+        return False, type(exc).__name__
+    except OSError as exc:  # socket.timeout and ssl.SSLError are OSErrors
         return False, _reason(exc)
+    finally:
+        connection.close()
 
 
 def _reason(exc):

@@ -195,7 +195,7 @@ def make_preview(module, sources, preferences):
         with open(config, "w") as handle:
             handle.write(apt_config(root))
         environment = {"APT_CONFIG": config, "LC_ALL": "C"}
-        rc, out, err = module.run_command(["apt-get", "update", "-q"], environ_update=environment)
+        rc, _out, err = module.run_command(["apt-get", "update", "-q"], environ_update=environment)
         if rc != 0:
             raise RuntimeError("apt-get update with the previewed sources failed (rc %s): %s" % (rc, err.strip()))
     except (OSError, ValueError, RuntimeError) as exc:
@@ -213,7 +213,7 @@ def missing_packages(module, packages):
     if not packages:
         return []
     rc, out, err = module.run_command(
-        ["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Abbrev}\\n"] + list(packages),
+        ["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Abbrev}\\n", *packages],
         environ_update={"LC_ALL": "C"},
     )
     # dpkg-query exits 1 when it has never heard of one of the names.
@@ -245,7 +245,8 @@ def main():
     for option in ("sources", "preferences"):
         for name, content in params[option].items():
             if not isinstance(content, str):
-                module.fail_json(msg="%s: the content of %s must be a string, not %s" % (option, name, type(content).__name__))
+                kind = type(content).__name__
+                module.fail_json(msg="%s: the content of %s must be a string, not %s" % (option, name, kind))
     missing = missing_packages(module, params["packages"])
     if params["packages"] and not missing:
         module.exit_json(changed=False, missing=[], environment={})
