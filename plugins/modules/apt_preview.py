@@ -34,7 +34,8 @@ options:
   packages:
     description:
       - The packages the real run would install. When every one of them is installed already, no preview is made
-        (RV(environment) is empty and RV(path) is not returned): apt needs no lists to leave them as they are.
+        (RV(environment) is empty and RV(path) is not returned), because apt needs no lists to leave them as they
+        are.
     type: list
     elements: str
     default: []
