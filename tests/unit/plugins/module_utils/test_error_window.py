@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import http.server
 import io
-import threading
 
 import pytest
 
@@ -131,33 +129,12 @@ def test_the_sampler_stops_when_asked():
     assert len(out.getvalue().splitlines()) == 3
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self):
-        self.send_response(Handler.status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def test_probe_says_what_it_got(server):
-    url = "http://127.0.0.1:%d/ready" % server.server_address[1]
-    Handler.status = 200
+def test_probe_says_what_it_got(ready_site):
+    url = ready_site.url
+    ready_site.status = 200
     assert probe(url, 1.0) == (True, "200")
-    Handler.status = 502
+    ready_site.status = 502
     assert probe(url, 1.0) == (False, "502")
-    server.shutdown()
-    server.server_close()
+    ready_site.shutdown()
+    ready_site.server_close()
     assert probe(url, 1.0) == (False, "refused")

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import http.server
 import os
-import threading
 import time
 
 import pytest
@@ -15,28 +13,6 @@ from harness import run_module
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._error_window import sampler_record
 from ansible_collections.wandb_local.fleet.plugins.modules import error_window
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self):
-        self.send_response(Handler.status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def site():
-    Handler.status = 200
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d/ready" % httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture
@@ -62,19 +38,20 @@ def wait_for_samples(state_dir, count, name="wandb"):
         time.sleep(0.05)
 
 
-def test_an_outage_between_start_and_stop_is_the_window(site, state_dir):
+def test_an_outage_between_start_and_stop_is_the_window(ready_site, state_dir):
     started = run_module(
-        error_window.main, {"state": "started", "url": site, "state_dir": state_dir, "interval": 0.05, "timeout": 0.5}
+        error_window.main,
+        {"state": "started", "url": ready_site.url, "state_dir": state_dir, "interval": 0.05, "timeout": 0.5},
     )
     assert started["changed"] and not started["replaced"]
     record = sampler_record(state_dir, "wandb")
     assert record["running"] and record["pid"] == started["pid"] != os.getpid()
     assert oct(os.stat(state_dir).st_mode & 0o777) == "0o700"
     wait_for_samples(state_dir, 3)
-    Handler.status = 503
+    ready_site.status = 503
     down = time.time()
     time.sleep(1.0)
-    Handler.status = 200
+    ready_site.status = 200
     up = time.time()
     time.sleep(0.3)
     window = run_module(error_window.main, {"state": "stopped", "state_dir": state_dir}, diff=True)
@@ -100,8 +77,8 @@ def test_an_outage_between_start_and_stop_is_the_window(site, state_dir):
         assert not os.path.exists("/proc/%d" % started["pid"])
 
 
-def test_a_site_that_never_fails_has_no_window(site, state_dir):
-    run_module(error_window.main, {"state": "started", "url": site, "state_dir": state_dir, "interval": 0.05})
+def test_a_site_that_never_fails_has_no_window(ready_site, state_dir):
+    run_module(error_window.main, {"state": "started", "url": ready_site.url, "state_dir": state_dir, "interval": 0.05})
     wait_for_samples(state_dir, 3)
     window = run_module(error_window.main, {"state": "stopped", "state_dir": state_dir})
     assert window["window_seconds"] == 0.0 and window["failed_samples"] == 0 and window["samples"] >= 3
@@ -114,16 +91,18 @@ def test_stopping_with_no_sampler_fails_clearly(state_dir):
     assert "start one with state=started before the operation" in result["msg"]
 
 
-def test_check_mode_starts_nothing_and_a_check_mode_stop_without_a_sampler_is_no_change(site, state_dir):
-    started = run_module(error_window.main, {"state": "started", "url": site, "state_dir": state_dir}, check_mode=True)
+def test_check_mode_starts_nothing_and_a_check_mode_stop_without_a_sampler_is_no_change(ready_site, state_dir):
+    started = run_module(
+        error_window.main, {"state": "started", "url": ready_site.url, "state_dir": state_dir}, check_mode=True
+    )
     assert started["changed"] and not started["measured"]
     assert not os.path.exists(state_dir)
     stopped = run_module(error_window.main, {"state": "stopped", "state_dir": state_dir}, check_mode=True)
     assert not stopped["changed"] and not stopped["measured"]
 
 
-def test_check_mode_stop_reads_the_window_so_far_and_leaves_the_sampler_running(site, state_dir):
-    run_module(error_window.main, {"state": "started", "url": site, "state_dir": state_dir, "interval": 0.05})
+def test_check_mode_stop_reads_the_window_so_far_and_leaves_the_sampler_running(ready_site, state_dir):
+    run_module(error_window.main, {"state": "started", "url": ready_site.url, "state_dir": state_dir, "interval": 0.05})
     wait_for_samples(state_dir, 2)
     so_far = run_module(error_window.main, {"state": "stopped", "state_dir": state_dir}, check_mode=True)
     assert so_far["measured"] and so_far["samples"] >= 2
@@ -132,10 +111,12 @@ def test_check_mode_stop_reads_the_window_so_far_and_leaves_the_sampler_running(
     assert sampler_record(state_dir, "wandb") is None
 
 
-def test_a_second_start_replaces_the_running_sampler_and_names_run_side_by_side(site, state_dir):
-    first = run_module(error_window.main, {"state": "started", "url": site, "state_dir": state_dir})
-    other = run_module(error_window.main, {"state": "started", "url": site, "state_dir": state_dir, "name": "other"})
-    second = run_module(error_window.main, {"state": "started", "url": site, "state_dir": state_dir})
+def test_a_second_start_replaces_the_running_sampler_and_names_run_side_by_side(ready_site, state_dir):
+    first = run_module(error_window.main, {"state": "started", "url": ready_site.url, "state_dir": state_dir})
+    other = run_module(
+        error_window.main, {"state": "started", "url": ready_site.url, "state_dir": state_dir, "name": "other"}
+    )
+    second = run_module(error_window.main, {"state": "started", "url": ready_site.url, "state_dir": state_dir})
     assert second["replaced"] and second["pid"] != first["pid"]
     assert sampler_record(state_dir, "other")["pid"] == other["pid"]
     assert sampler_record(state_dir, "other")["running"]
@@ -143,8 +124,8 @@ def test_a_second_start_replaces_the_running_sampler_and_names_run_side_by_side(
         run_module(error_window.main, {"state": "stopped", "state_dir": state_dir, "name": name})
 
 
-def test_a_sampler_that_ended_by_itself_fails_the_stop_saying_so(site, state_dir):
-    run_module(error_window.main, {"state": "started", "url": site, "state_dir": state_dir, "max_seconds": 1})
+def test_a_sampler_that_ended_by_itself_fails_the_stop_saying_so(ready_site, state_dir):
+    run_module(error_window.main, {"state": "started", "url": ready_site.url, "state_dir": state_dir, "max_seconds": 1})
     deadline = time.time() + 10
     while sampler_record(state_dir, "wandb")["running"]:
         assert time.time() < deadline
