@@ -89,7 +89,7 @@ def test_sees_the_given_source_and_the_hosts_own_without_writing_to_the_host(hos
 
 def test_given_preferences_pin_as_apt_applies_them(host):
     given = flat_repository(host.root / "suite-repo", "wandb-preview-suite-package", "9.1.0")
-    pin = "Package: *\nPin: origin \"\"\nPin-Priority: 100\n"
+    pin = 'Package: *\nPin: origin ""\nPin-Priority: 100\n'
     result = run_module(
         apt_preview.main,
         {"packages": ["wandb-preview-suite-package"], "sources": {"suite.list": given}, "preferences": {"low": pin}},
