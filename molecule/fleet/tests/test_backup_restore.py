@@ -513,7 +513,7 @@ def test_disaster_recovery_onto_freshly_built_hosts(host, data):
     database is dropped; site.yml, then restore.yml latest give back every row, object and key."""
     lost = _lab_platforms(["fleet-app1", "fleet-minio"])
     assert len(lost) == 2
-    shared = {"molecule_yml": {"platforms": lost}}
+    shared = {"molecule_yml": {"platforms": lost}, "lab_keep_runs": True}
     started = time.time()
     run = run_playbook("../_shared/destroy.yml", extra_vars=shared)
     assert run.returncode == 0, run.tail()

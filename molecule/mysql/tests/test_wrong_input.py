@@ -35,11 +35,13 @@ CASES = {
 }
 
 
+# A --check run validates its inputs as a real run does: the preview fails with the same message.
+@pytest.mark.parametrize("mode", ["run", "check"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_wrong_input_stops_the_run_and_changes_nothing(lab, case):
+def test_wrong_input_stops_the_run_and_changes_nothing(lab, case, mode):
     extra_vars, message = CASES[case]
     before = host_state(lab)
-    run = run_playbook("converge.yml", "-vvv", extra_vars=extra_vars)
+    run = run_playbook("converge.yml", "-vvv", *(["--check"] if mode == "check" else []), extra_vars=extra_vars)
     assert run.returncode != 0, f"the run did not fail:\n{run.tail()}"
     assert message in " ".join(run.output.split()), f"no {message!r} in:\n{run.tail()}"
     assert not any(run.changed.values()), f"changes were made: {run.changed}\n{run.tail()}"
