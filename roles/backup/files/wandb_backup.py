@@ -486,7 +486,12 @@ def s3_client(config):
         aws_access_key_id=config.get("access_key") or None,
         aws_secret_access_key=config.get("secret_key") or None,
         verify=config.get("ca_file") or True,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}),
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 5, "mode": "standard"},
+            # The thread pool and a multipart upload's own threads at once, each with its connection.
+            max_pool_connections=TRANSFER_THREADS * 2 + 2,
+        ),
     )
 
 
@@ -1122,7 +1127,9 @@ def command_restore(config, args):
     the bucket side by side (the servers are stopped: neither needs the other), then the server's
     files. A failure of either fails the restore, naming what failed."""
     target = make_target(config)
+    started = time.monotonic()
     backup_id, manifest = load_verified(target, args.backup)
+    log.info("backup %s: every file matches its sha256 (%.1f s)", backup_id, time.monotonic() - started)
     encryption = manifest.get("encryption")
     identity = (config.get("encryption") or {}).get("identity_file")
     done = {"id": backup_id}
@@ -1136,7 +1143,12 @@ def command_restore(config, args):
                     mysql.load(stream)
             finally:
                 mysql.close()
-            log.info("backup %s: database %s restored", backup_id, manifest["database"]["name"])
+            log.info(
+                "backup %s: database %s restored (%.1f s)",
+                backup_id,
+                manifest["database"]["name"],
+                time.monotonic() - started,
+            )
             return manifest["database"]["name"]
 
         jobs.append(("database", database))
@@ -1147,11 +1159,16 @@ def command_restore(config, args):
             with _Reader(target, backup_id, manifest["bucket"]["file"], encryption, identity) as stream:
                 count, removed = restore_bucket(client, config["bucket"]["bucket"], stream)
             log.info(
-                "backup %s: %d objects restored, %d objects the backup did not have removed", backup_id, count, removed
+                "backup %s: %d objects restored, %d objects the backup did not have removed (%.1f s)",
+                backup_id,
+                count,
+                removed,
+                time.monotonic() - started,
             )
             return {"objects": count, "removed": removed}
 
         jobs.append(("bucket", bucket))
+    started = time.monotonic()
     done.update(in_parallel(jobs))
     if args.server_files and manifest["server"].get("files"):
         fd, tmp = tempfile.mkstemp(prefix=".server.", dir=os.path.dirname(args.server_files) or ".")
