@@ -52,7 +52,12 @@ def _config():
 
 
 def _sh(script, **env):
-    subprocess.run(["bash", "-euo", "pipefail", "-c", script], check=True, env=dict(os.environ, **env))
+    """A bash script; a failure carries the script's own error output (first the tool's message)."""
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], env=dict(os.environ, **env), capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (script.split()[0], proc.returncode, proc.stderr.strip()[-800:]))
 
 
 def _mc(*args):
@@ -232,7 +237,12 @@ def main(argv):
     command, args = argv[0], argv[1:]
     if command == "generate":
         args = [int(value) for value in args]
-    print(json.dumps(_timed(COMMANDS[command], *args)))
+    try:
+        print(json.dumps(_timed(COMMANDS[command], *args)))
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        # One line, the tool's own message: the harness keeps it in the results.
+        print("backup_host.py %s failed: %s" % (command, error), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -369,7 +369,8 @@ class Bench:
                 runs["mysql_load"].append(tool("mysqlload-local", "/root/bench/local")["seconds"])
                 runs["myloader"].append(tool("mydumper-restore", "/root/bench/mydumper")["seconds"])
         except (RuntimeError, ValueError) as error:
-            return {"version": version, "failed": str(error)[-500:]}
+            # backup_host.py prints the tool's own message as its last line.
+            return {"version": version, "failed": str(error)[-1200:]}
         finally:
             lab.run(["docker", "exec", app, "docker", "start", "wandb-local"])
         result = {"version": version, **{name: stats(values) for name, values in runs.items()}}
