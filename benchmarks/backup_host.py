@@ -31,17 +31,19 @@ CONFIG = "/etc/wandb-backup/config.json"
 MYCNF = os.path.join(WORK, "my.cnf")
 MC = os.path.join(WORK, "mc")
 MC_DIR = os.path.join(WORK, "mc-config")
-# The same options the backup program gives mysqldump (roles/backup/files/wandb_backup.py).
-DUMP_OPTIONS = [
-    "--single-transaction",
-    "--quick",
-    "--routines",
-    "--triggers",
-    "--events",
-    "--hex-blob",
-    "--no-tablespaces",
-    "--set-gtid-purged=OFF",
-]
+PROGRAM = "/usr/local/sbin/wandb-backup"
+
+
+def _program():
+    """The backup program the role installed (its mysqldump options are the raw tools' too)."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("wandb_backup", PROGRAM)
+    spec = importlib.util.spec_from_loader("wandb_backup", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
 
 
 def _config():
@@ -50,7 +52,12 @@ def _config():
 
 
 def _sh(script, **env):
-    subprocess.run(["bash", "-euo", "pipefail", "-c", script], check=True, env=dict(os.environ, **env))
+    """A bash script; a failure carries the script's own error output (first the tool's message)."""
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], env=dict(os.environ, **env), capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (script.split()[0], proc.returncode, proc.stderr.strip()[-800:]))
 
 
 def _mc(*args):
@@ -58,11 +65,8 @@ def _mc(*args):
 
 
 def _dump_options():
-    options = list(DUMP_OPTIONS)
     helptext = subprocess.run(["mysqldump", "--help"], capture_output=True, text=True, check=False).stdout
-    if "--skip-masking-policies" in helptext or "--masking-policies" in helptext:
-        options.append("--skip-masking-policies")
-    return options
+    return _program().dump_options(helptext)
 
 
 def _size(path):
@@ -146,106 +150,74 @@ def _timed(function, *args):
     return result
 
 
+def _dump(target, client_options, database):
+    """mysqldump | gzip -6 into target/mysql.sql.gz, with the program's options."""
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    _sh(
+        'mysqldump $CLIENT $OPTS --databases "$DB" | gzip -6 > "$OUT"',
+        CLIENT=client_options,
+        OPTS=" ".join(_dump_options()),
+        DB=database,
+        OUT=os.path.join(target, "mysql.sql.gz"),
+    )
+
+
+def _load(target, client_options, database):
+    """The database dropped, then gunzip | mysql from target/mysql.sql.gz."""
+    _sh(
+        'mysql $CLIENT -e "DROP DATABASE IF EXISTS \\`$DB\\`"; gunzip -c "$IN" | mysql $CLIENT',
+        CLIENT=client_options,
+        DB=database,
+        IN=os.path.join(target, "mysql.sql.gz"),
+    )
+
+
 def raw_backup(target):
     config = _config()
-    shutil.rmtree(target, ignore_errors=True)
+    _dump(target, "--defaults-extra-file=" + MYCNF, config["mysql"]["database"])
     os.makedirs(os.path.join(target, "bucket"))
-    dump = os.path.join(target, "mysql.sql.gz")
-    _sh(
-        'mysqldump --defaults-extra-file="$MYCNF" $OPTS --databases "$DB" | gzip -6 > "$OUT"',
-        MYCNF=MYCNF,
-        OPTS=" ".join(_dump_options()),
-        DB=config["mysql"]["database"],
-        OUT=dump,
-    )
     _mc("mirror", "--overwrite", "bench/%s" % config["bucket"]["bucket"], os.path.join(target, "bucket"))
     return {"bytes": _size(target)}
 
 
 def raw_restore(target):
     config = _config()
-    database = config["mysql"]["database"]
-    _sh(
-        'mysql --defaults-extra-file="$MYCNF" -e "DROP DATABASE IF EXISTS \\`$DB\\`";'
-        ' gunzip -c "$IN" | mysql --defaults-extra-file="$MYCNF"',
-        MYCNF=MYCNF,
-        DB=database,
-        IN=os.path.join(target, "mysql.sql.gz"),
-    )
+    _load(target, "--defaults-extra-file=" + MYCNF, config["mysql"]["database"])
     _mc("mirror", "--overwrite", "--remove", os.path.join(target, "bucket"), "bench/%s" % config["bucket"]["bucket"])
     return {"bytes": _size(target)}
 
 
-def mydumper_backup(target):
-    database = _config()["mysql"]["database"]
-    shutil.rmtree(target, ignore_errors=True)
+def _mydumper(program, target, *options):
+    """mydumper or myloader as root on the local socket, one thread a core (at least 2); its own
+    error output in the failure (whether it can talk to this MySQL at all is a finding)."""
     threads = str(max(2, os.cpu_count() or 2))
-    subprocess.run(
-        [
-            "mydumper",
-            "--user",
-            "root",
-            "--database",
-            database,
-            "--outputdir",
-            target,
-            "--threads",
-            threads,
-            "--compress",
-            "--trx-consistency-only",
-            "--routines",
-            "--triggers",
-            "--events",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    command = [program, "--user", "root", "--threads", threads, *options]
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed (exit %d): %s" % (program, proc.returncode, (proc.stderr or proc.stdout)[-800:]))
     return {"bytes": _size(target), "threads": int(threads)}
+
+
+def mydumper_backup(target):
+    shutil.rmtree(target, ignore_errors=True)
+    database = _config()["mysql"]["database"]
+    options = ["--compress", "--trx-consistency-only", "--routines", "--triggers", "--events"]
+    return _mydumper("mydumper", target, "--database", database, "--outputdir", target, *options)
 
 
 def mydumper_restore(target):
     database = _config()["mysql"]["database"]
-    threads = str(max(2, os.cpu_count() or 2))
-    subprocess.run(
-        [
-            "myloader",
-            "--user",
-            "root",
-            "--directory",
-            target,
-            "--database",
-            database,
-            "--threads",
-            threads,
-            "--overwrite-tables",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return {"bytes": _size(target), "threads": int(threads)}
+    return _mydumper("myloader", target, "--directory", target, "--database", database, "--overwrite-tables")
 
 
 def mysqldump_local(target):
-    database = _config()["mysql"]["database"]
-    shutil.rmtree(target, ignore_errors=True)
-    os.makedirs(target)
-    out = os.path.join(target, "mysql.sql.gz")
-    _sh(
-        'mysqldump --user=root $OPTS --databases "$DB" | gzip -6 > "$OUT"',
-        OPTS=" ".join(_dump_options()),
-        DB=database,
-        OUT=out,
-    )
+    _dump(target, "--user=root", _config()["mysql"]["database"])
     return {"bytes": _size(target)}
 
 
 def mysqlload_local(target):
-    database = _config()["mysql"]["database"]
-    _sh(
-        'mysql --user=root -e "DROP DATABASE IF EXISTS \\`$DB\\`"; gunzip -c "$IN" | mysql --user=root',
-        DB=database,
-        IN=os.path.join(target, "mysql.sql.gz"),
-    )
+    _load(target, "--user=root", _config()["mysql"]["database"])
     return {"bytes": _size(target)}
 
 
@@ -265,7 +237,12 @@ def main(argv):
     command, args = argv[0], argv[1:]
     if command == "generate":
         args = [int(value) for value in args]
-    print(json.dumps(_timed(COMMANDS[command], *args)))
+    try:
+        print(json.dumps(_timed(COMMANDS[command], *args)))
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        # One line, the tool's own message: the harness keeps it in the results.
+        print("backup_host.py %s failed: %s" % (command, error), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -310,8 +310,10 @@ class Bench:
             raw_backup.append(tool("raw-backup", "/root/bench/raw")["seconds"])
             # Restores with the servers stopped, as restore.yml does.
             lab.run(["docker", "exec", app, "docker", "stop", "wandb-local"])
-            seconds, _proc = lab.sh(host, "/usr/local/sbin/wandb-backup restore latest --database --bucket >/dev/null")
+            seconds, proc = lab.sh(host, "/usr/local/sbin/wandb-backup restore latest --database --bucket >/dev/null")
             program_restore.append(seconds)
+            # Its log lines say where the time went (verification, database, bucket).
+            restore_log = proc.stderr.strip().splitlines()
             raw_restore.append(tool("raw-restore", "/root/bench/raw")["seconds"])
             lab.run(["docker", "exec", app, "docker", "start", "wandb-local"])
             # The next backup reads the server's version through the proxy: wait until it answers.
@@ -333,7 +335,7 @@ class Bench:
         result = {
             "data": dict(data, sql_bytes=manifest["database"]["sql_bytes"], total_bytes=total),
             "backup": {"program": stats(program_backup), "raw": stats(raw_backup)},
-            "restore": {"program": stats(program_restore), "raw": stats(raw_restore)},
+            "restore": {"program": stats(program_restore), "raw": stats(raw_restore), "program_log": restore_log},
             "goal": {"throughput_ratio_min": 0.8},
         }
         for phase in ("backup", "restore"):
@@ -367,7 +369,8 @@ class Bench:
                 runs["mysql_load"].append(tool("mysqlload-local", "/root/bench/local")["seconds"])
                 runs["myloader"].append(tool("mydumper-restore", "/root/bench/mydumper")["seconds"])
         except (RuntimeError, ValueError) as error:
-            return {"version": version, "failed": str(error)[-500:]}
+            # backup_host.py prints the tool's own message as its last line.
+            return {"version": version, "failed": str(error)[-1200:]}
         finally:
             lab.run(["docker", "exec", app, "docker", "start", "wandb-local"])
         result = {"version": version, **{name: stats(values) for name, values in runs.items()}}

@@ -138,7 +138,9 @@ def _rows(results):
                 )
             )
         elif dumpers:
-            rows.append(("5. mydumper vs mysqldump", next(iter(dumpers.values()))[:160], "", "", "", ""))
+            why = dumpers.get("failed") or dumpers.get("skipped") or ""
+            what = "%s: %s" % ("failed" if "failed" in dumpers else "skipped", why.strip().splitlines()[-1][:200])
+            rows.append(("5. mydumper vs mysqldump", dumpers.get("version", ""), "", "", "", what if why else ""))
     return rows
 
 

@@ -3,12 +3,17 @@ checksum verification, metrics, and a whole run into a directory target with sta
 
 import datetime
 import gzip
+import hashlib
 import importlib.util
+import io
 import json
 import os
+import re
 import stat
 import subprocess
 import tarfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -391,3 +396,208 @@ def test_a_target_that_fills_up_half_way_removes_the_partial_backup_and_keeps_th
         "backup" % site["config"]["target"]["path"],
     )
     assert "the partial backup was removed, the 1 earlier backups are kept" in err
+
+
+# --- the bucket's copy and restore, the parallel restore ------------------------------------------
+class FakeS3:
+    """An in-memory bucket with the calls the program makes; records them (thread-safe)."""
+
+    def __init__(self, objects=None, fail_put=None, delete_errors=False):
+        self.objects = dict(objects or {})
+        self.calls = []
+        self.fail_put = fail_put
+        self.delete_errors = delete_errors
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
+
+    def _record(self, *call):
+        with self.lock:
+            self.calls.append(call)
+
+    def get_paginator(self, _name):
+        fake = self
+
+        class Paginator:
+            def paginate(self, Bucket, Prefix=""):
+                keys = sorted(key for key in fake.objects if key.startswith(Prefix))
+                for start in range(0, len(keys), 1000):
+                    yield {
+                        "Contents": [
+                            {
+                                "Key": key,
+                                "Size": len(fake.objects[key]),
+                                "LastModified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+                            }
+                            for key in keys[start : start + 1000]
+                        ]
+                    }
+
+        return Paginator()
+
+    def get_object(self, Bucket, Key):
+        self._record("get_object", Key)
+        data = self.objects[Key]
+        return {"ContentLength": len(data), "Body": io.BytesIO(data)}
+
+    def put_object(self, Bucket, Key, Body):
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(0.01)
+            if Key == self.fail_put:
+                raise RuntimeError("the endpoint said no")
+            self._record("put_object", Key)
+            with self.lock:
+                self.objects[Key] = bytes(Body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def upload_fileobj(self, stream, Bucket, Key, Config=None):
+        self._record("upload_fileobj", Key)
+        data = stream.read()
+        with self.lock:
+            self.objects[Key] = data
+
+    def delete_objects(self, Bucket, Delete):
+        keys = [entry["Key"] for entry in Delete["Objects"]]
+        self._record("delete_objects", len(keys))
+        if self.delete_errors:
+            return {"Errors": [{"Key": keys[0], "Code": "AccessDenied", "Message": "Access Denied"}]}
+        with self.lock:
+            for key in keys:
+                self.objects.pop(key, None)
+        return {}
+
+    def delete_object(self, Bucket, Key):
+        raise AssertionError("objects are removed in batches, not one by one")
+
+
+def _bucket_archive(objects, small):
+    source = FakeS3(objects)
+    out = io.BytesIO()
+    index = wb.dump_bucket(source, "wandb", "", out, threads=3, small=small)
+    return source, index, io.BytesIO(out.getvalue())
+
+
+def _objects(count, big=None):
+    objects = {"runs/r%03d/file.bin" % index: os.urandom(100 + index) for index in range(count)}
+    if big:
+        objects["artifacts/large.bin"] = os.urandom(big)
+    return objects
+
+
+def test_a_bucket_goes_into_the_archive_in_order_with_every_sha256_and_comes_back_byte_identical():
+    objects = _objects(40, big=5000)
+    source, index, archive = _bucket_archive(objects, small=1000)
+    assert [entry["key"] for entry in index] == sorted(objects)
+    for entry in index:
+        assert entry["size"] == len(objects[entry["key"]])
+        assert entry["sha256"] == hashlib.sha256(objects[entry["key"]]).hexdigest()
+    with tarfile.open(fileobj=io.BytesIO(archive.getvalue()), mode="r") as tar:
+        assert tar.getnames() == ["objects/" + key for key in sorted(objects)]
+    # Every object fetched once: small ones ahead of the writer, the large one streamed.
+    assert sorted(call[1] for call in source.calls if call[0] == "get_object") == sorted(objects)
+    target = FakeS3({"stale/a": b"x", "stale/b": b"y", "runs/r000/file.bin": b"changed"})
+    assert wb.restore_bucket(target, "wandb", archive, threads=4, small=1000) == (41, 2)
+    assert target.objects == objects
+    puts = [call for call in target.calls if call[0] == "put_object"]
+    assert len(puts) == 40 and [call[1] for call in target.calls if call[0] == "upload_fileobj"] == [
+        "artifacts/large.bin"
+    ]
+    # Small objects go up side by side, within the window.
+    assert 1 < target.most_in_flight <= 4
+    assert [call for call in target.calls if call[0] == "delete_objects"] == [("delete_objects", 2)]
+
+
+def test_objects_the_backup_does_not_have_are_removed_1000_a_request():
+    _source, _index, archive = _bucket_archive(_objects(3), small=1000)
+    target = FakeS3({"extra/%05d" % index: b"." for index in range(2500)})
+    assert wb.restore_bucket(target, "wandb", archive) == (3, 2500)
+    assert [call for call in target.calls if call[0] == "delete_objects"] == [
+        ("delete_objects", 1000),
+        ("delete_objects", 1000),
+        ("delete_objects", 500),
+    ]
+    assert sorted(target.objects) == sorted(_objects(3))
+
+
+def test_a_failed_upload_fails_the_restore_naming_the_object():
+    _source, _index, archive = _bucket_archive(_objects(30), small=1000)
+    target = FakeS3({"extra/1": b"."}, fail_put="runs/r007/file.bin")
+    with pytest.raises(
+        wb.BackupError, match=re.escape("restoring object runs/r007/file.bin failed: the endpoint said no")
+    ):
+        wb.restore_bucket(target, "wandb", archive, threads=4)
+    # Nothing is removed after a failed upload.
+    assert "extra/1" in target.objects
+
+
+def test_a_refused_removal_fails_the_restore():
+    _source, _index, archive = _bucket_archive(_objects(2), small=1000)
+    target = FakeS3({"extra/1": b"."}, delete_errors=True)
+    with pytest.raises(wb.BackupError, match=r"removing 1 objects .* failed, first extra/1: Access Denied"):
+        wb.restore_bucket(target, "wandb", archive)
+
+
+def test_jobs_run_side_by_side_and_every_failure_is_named_after_all_ended():
+    barrier = threading.Barrier(2, timeout=5)
+    ended = []
+
+    def job(name, fail=None):
+        def run():
+            barrier.wait()  # both must be running at once, or this times out
+            ended.append(name)
+            if fail:
+                raise fail
+            return name.upper()
+
+        return run
+
+    assert wb.in_parallel([("database", job("database")), ("bucket", job("bucket"))]) == {
+        "database": "DATABASE",
+        "bucket": "BUCKET",
+    }
+    ended.clear()
+    with pytest.raises(wb.BackupError) as error:
+        wb.in_parallel([("database", job("database", ValueError("load broke"))), ("bucket", job("bucket"))])
+    assert str(error.value) == "database: ValueError: load broke"
+    assert sorted(ended) == ["bucket", "database"]
+    with pytest.raises(wb.BackupError, match=r"^bucket: one; database: two$"):
+        wb.in_parallel(
+            [
+                ("database", job("database", wb.BackupError("two"))),
+                ("bucket", job("bucket", wb.BackupError("one"))),
+            ]
+        )
+
+
+def test_verification_reports_every_damaged_file_in_name_order(site):
+    assert _run(site, "run") == 0
+    (backup_id,) = site["target"].ids()
+    manifest = site["target"].manifest(backup_id)
+    folder = Path(site["config"]["target"]["path"]) / backup_id
+    assert wb.verify_files(site["target"], backup_id, manifest) == manifest["size_bytes"]
+    (folder / "server.tar").write_bytes(b"damaged")
+    (folder / "mysql.sql.gz").unlink()
+    with pytest.raises(wb.ChecksumMismatch) as error:
+        wb.verify_files(site["target"], backup_id, manifest)
+    message = str(error.value)
+    assert message.index("mysql.sql.gz is missing") < message.index("server.tar does not match")
+
+
+def test_the_dump_options_are_one_list_and_skip_masking_policies_only_where_mysqldump_has_them():
+    assert wb.dump_options("  --quick  ...") == list(wb.DUMP_OPTIONS)
+    assert wb.dump_options("  --skip-masking-policies ...") == [*wb.DUMP_OPTIONS, "--skip-masking-policies"]
+    assert "--single-transaction" in wb.DUMP_OPTIONS
+
+
+def test_the_benchmarks_raw_dump_uses_the_programs_options(monkeypatch):
+    bench_dir = Path(__file__).resolve().parents[2] / "benchmarks"
+    monkeypatch.syspath_prepend(str(bench_dir))
+    import backup_host
+
+    monkeypatch.setattr(backup_host, "PROGRAM", str(PROGRAM))
+    assert "DUMP_OPTIONS" not in vars(backup_host)
+    assert backup_host._program().DUMP_OPTIONS == wb.DUMP_OPTIONS

@@ -151,3 +151,17 @@ def test_window_figure_in_table_and_chart(tmp_path):
     assert "recreate 3.5 s (3.0-4.0, n=2)" in report.table(results)
     assert "Error window through the proxy" in report.markdown(results)
     assert report.chart(results, tmp_path / "chart.png").stat().st_size > 1000
+
+
+def test_a_failed_mydumper_comparison_shows_its_reason_not_only_the_version():
+    results = results_fixture()
+    side = {"program": bench.stats([10, 11]), "raw": bench.stats([9, 10]), "ratio": 0.9}
+    side.update(program_mb_s=10.0, raw_mb_s=11.0)
+    results["figures"]["backup"] = {
+        "data": {"total_bytes": 100e6, "rows": 1, "objects": 1, "object_bytes": 1, "sql_bytes": 1},
+        "backup": side,
+        "restore": dict(side),
+        "dumpers": {"version": "mydumper 0.10.0", "failed": "Traceback ...\nmydumper failed (exit 1): no SHOW MASTER"},
+    }
+    row = next(line for line in report.table(results).splitlines() if "mydumper vs mysqldump" in line)
+    assert "mydumper 0.10.0" in row and "failed: mydumper failed (exit 1): no SHOW MASTER" in row

@@ -189,11 +189,18 @@ def site_state(host):
     }
 
 
-def assert_error_window_measured(run, took):
+def say(capsys, text):
+    """A figure in the test's output whatever the result (pytest keeps a passing test's prints)."""
+    with capsys.disabled():
+        print("\n[fleet test] " + text, flush=True)
+
+
+def assert_error_window_measured(run, took, capsys):
     """The restore's summary line holds its error window: users saw failures while the servers were
     down, and the window is no longer than the whole restore."""
     # The last one: -vvv prints the message in the task's result too; the task timings come after it.
     found = list(WINDOW.finditer(run.output))[-1]
+    say(capsys, "restore.yml took %.0f s; %s" % (took, found[0]))
     assert int(found["failed"]) > 0, found[0]
     assert int(found["samples"]) > int(found["failed"]), found[0]
     assert 0 < float(found["window"]) <= took, found[0]
@@ -268,7 +275,7 @@ def test_a_backup_has_a_manifest_with_every_file_and_the_server_it_came_from(hos
     assert f"Backup {first_backup['id']} on fleet-mysql" in first_backup["run"].output
 
 
-def test_wipe_and_restore_gives_back_every_row_object_and_key(host, data, first_backup):
+def test_wipe_and_restore_gives_back_every_row_object_and_key(host, data, first_backup, capsys):
     # The wipe: the database dropped, the bucket emptied, /vol/env deleted.
     helper(host, "sql", stdin="DROP DATABASE wandb_local;")
     helper(host, "empty-bucket")
@@ -282,7 +289,7 @@ def test_wipe_and_restore_gives_back_every_row_object_and_key(host, data, first_
     assert_no_secret(run)
     assert f"Backup {first_backup['id']} restored" in run.output
     assert took < 900
-    assert_error_window_measured(run, took)
+    assert_error_window_measured(run, took, capsys)
 
     assert helper(host, "checksums") == data["db"]
     assert json.loads(helper(host, "objects")) == data["objects"]
@@ -507,7 +514,7 @@ def _lab_platforms(names):
     return [platform for platform in scenario["platforms"] if platform["name"] in names]
 
 
-def test_disaster_recovery_onto_freshly_built_hosts(host, data):
+def test_disaster_recovery_onto_freshly_built_hosts(host, data, capsys):
     """docs/backup-restore.md, "Disaster recovery", step by step: the active server host and the MinIO
     host are lost and built fresh from the lab's base image (same names, networks, addresses), the
     database is dropped; site.yml, then restore.yml latest give back every row, object and key."""
@@ -531,7 +538,8 @@ def test_disaster_recovery_onto_freshly_built_hosts(host, data):
     assert run.returncode == 0, run.tail()
     assert f"Backup {backup_ids(host)[-1]} restored" in run.output
     restored = time.time()
-    print(f"disaster recovery: hosts and site.yml {rebuilt - started:.0f} s, restore.yml {restored - rebuilt:.0f} s")
+    rebuild, restore = rebuilt - started, restored - rebuilt
+    say(capsys, f"disaster recovery: hosts and site.yml {rebuild:.0f} s, restore.yml {restore:.0f} s")
 
     assert helper(host, "checksums") == data["db"]
     assert json.loads(helper(host, "objects")) == data["objects"]

@@ -31,6 +31,7 @@ import contextlib
 import datetime
 import errno
 import hashlib
+import io
 import json
 import logging
 import os
@@ -40,8 +41,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import zlib
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from urllib.request import Request, urlopen
 
 FORMAT_VERSION = 1
@@ -50,6 +53,23 @@ ID_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")
 MANIFEST = "manifest.json"
 CHUNK = 1024 * 1024
 DEFAULT_CONFIG = "/etc/wandb-backup/config.json"
+# mysqldump's options, in one place (benchmarks/backup_host.py reads them from here for the raw tools).
+DUMP_OPTIONS = (
+    "--single-transaction",
+    "--quick",
+    "--routines",
+    "--triggers",
+    "--events",
+    "--hex-blob",
+    "--no-tablespaces",
+    "--set-gtid-purged=OFF",
+)
+# Objects up to this size move whole in one request, several at a time (the bucket's copy and
+# restore); larger ones stream through a multipart transfer. At most TRANSFER_THREADS * 2 small
+# objects are held in memory at once.
+SMALL_OBJECT = 8 * 1024 * 1024
+TRANSFER_THREADS = 8
+VERIFY_THREADS = 4
 
 EXIT_FAILED = 1
 EXIT_UNKNOWN_ID = 2
@@ -160,26 +180,32 @@ def check_manifest(manifest, backup_id):
     return manifest
 
 
-def verify_files(target, backup_id, manifest):
-    """Every file the manifest lists is there with its size and sha256; returns the bytes checked."""
-    problems = []
-    total = 0
-    for name, entry in sorted(manifest["files"].items()):
+def verify_files(target, backup_id, manifest, threads=VERIFY_THREADS):
+    """Every file the manifest lists is there with its size and sha256; returns the bytes checked.
+    The files are read side by side (hashlib and the reads release the GIL); the problems are
+    reported in the order of the names."""
+
+    def check(name):
+        entry = manifest["files"][name]
         try:
             with target.open(backup_id, name) as stream:
                 digest, size = sha256_of(stream)
         except FileNotFoundError:
-            problems.append("%s is missing" % name)
-            continue
-        total += size
+            return "%s is missing" % name, 0
         if size != entry["size"] or digest != entry["sha256"]:
-            problems.append(
+            return (
                 "%s does not match the manifest (sha256 %s, size %d; the manifest has %s, %d)"
                 % (name, digest, size, entry["sha256"], entry["size"])
-            )
+            ), size
+        return None, size
+
+    names = sorted(manifest["files"])
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(names)))) as pool:
+        results = list(pool.map(check, names))
+    problems = [problem for problem, _size in results if problem]
     if problems:
         raise ChecksumMismatch("backup %s is damaged: %s" % (backup_id, "; ".join(problems)))
-    return total
+    return sum(size for _problem, size in results)
 
 
 def version_key(version):
@@ -460,7 +486,12 @@ def s3_client(config):
         aws_access_key_id=config.get("access_key") or None,
         aws_secret_access_key=config.get("secret_key") or None,
         verify=config.get("ca_file") or True,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}),
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 5, "mode": "standard"},
+            # The thread pool and a multipart upload's own threads at once, each with its connection.
+            max_pool_connections=TRANSFER_THREADS * 2 + 2,
+        ),
     )
 
 
@@ -525,6 +556,16 @@ def _write_json(path, data):
 
 
 # --- MySQL -----------------------------------------------------------------------------------------
+def dump_options(mysqldump_help):
+    """mysqldump's options for this client (its --help text): DUMP_OPTIONS, and on MySQL 9, whose
+    mysqldump dumps masking policies too, which only an administrator may read (W&B has none), the
+    option that skips them."""
+    options = list(DUMP_OPTIONS)
+    if "--skip-masking-policies" in mysqldump_help or "--masking-policies" in mysqldump_help:
+        options.append("--skip-masking-policies")
+    return options
+
+
 class MySQL:
     def __init__(self, config, work_dir, replica=False):
         if replica and config.get("dump_host"):
@@ -566,20 +607,7 @@ class MySQL:
 
     def dump(self, sink):
         """mysqldump | gzip into sink; returns the bytes of SQL dumped."""
-        command = [
-            *self._base("mysqldump"),
-            "--single-transaction",
-            "--quick",
-            "--routines",
-            "--triggers",
-            "--events",
-            "--hex-blob",
-            "--no-tablespaces",
-            "--set-gtid-purged=OFF",
-        ]
-        # MySQL 9 dumps masking policies too, which only an administrator may read (W&B has none).
-        if "--skip-masking-policies" in self._help("mysqldump") or "--masking-policies" in self._help("mysqldump"):
-            command.append("--skip-masking-policies")
+        command = [*self._base("mysqldump"), *dump_options(self._help("mysqldump"))]
         command += ["--databases", self.config["database"]]
         errors = tempfile.TemporaryFile()
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
@@ -637,19 +665,89 @@ class _HashingReader:
         return data
 
 
-def dump_bucket(client, bucket, prefix, tar_sink):
-    """Every object under prefix into a tar stream (objects/<key>); returns the index."""
-    index = []
-    with tarfile.open(fileobj=tar_sink, mode="w|", format=tarfile.PAX_FORMAT) as archive:
-        for item in _list_objects(client, bucket, prefix):
+def _transfer_config():
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(multipart_threshold=SMALL_OBJECT, max_concurrency=TRANSFER_THREADS)
+
+
+class _Window:
+    """Futures in flight, at most `size`: wait() before adding one more, then finish() at the end; the
+    first failure stops the run (what is queued and not started is cancelled)."""
+
+    def __init__(self, size):
+        self.size = size
+        self.pending = set()
+
+    def _check(self, done):
+        for future in done:
+            future.result()
+
+    def add(self, future):
+        self.pending.add(future)
+        if len(self.pending) >= self.size:
+            done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+            self._check(done)
+
+    def finish(self):
+        done, _not_done = wait(self.pending)
+        self.pending = set()
+        self._check(done)
+
+    def cancel(self):
+        for future in self.pending:
+            future.cancel()
+        wait(self.pending)
+        self.pending = set()
+
+
+def dump_bucket(client, bucket, prefix, tar_sink, threads=TRANSFER_THREADS, small=SMALL_OBJECT):
+    """Every object under prefix into a tar stream (objects/<key>, in listing order); returns the
+    index. Small objects are fetched several at a time ahead of the writer; a large one streams
+    straight into the archive."""
+
+    def fetch(item):
+        if item["Size"] > small:
+            return None
+        response = client.get_object(Bucket=bucket, Key=item["Key"])
+        with contextlib.closing(response["Body"]) as body:
+            return body.read()
+
+    def write(archive, item, data):
+        info = tarfile.TarInfo("objects/" + item["Key"])
+        info.mtime = int(item["LastModified"].timestamp())
+        info.mode = 0o600
+        if data is None:
             response = client.get_object(Bucket=bucket, Key=item["Key"])
-            info = tarfile.TarInfo("objects/" + item["Key"])
             info.size = response["ContentLength"]
-            info.mtime = int(item["LastModified"].timestamp())
-            info.mode = 0o600
             reader = _HashingReader(response["Body"])
             archive.addfile(info, reader)
-            index.append({"key": item["Key"], "size": info.size, "sha256": reader.digest.hexdigest()})
+            digest = reader.digest.hexdigest()
+        else:
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+            digest = hashlib.sha256(data).hexdigest()
+        return {"key": item["Key"], "size": info.size, "sha256": digest}
+
+    index = []
+    ahead = []
+    with (
+        ThreadPoolExecutor(max_workers=threads) as pool,
+        tarfile.open(fileobj=tar_sink, mode="w|", format=tarfile.PAX_FORMAT) as archive,
+    ):
+        try:
+            for item in _list_objects(client, bucket, prefix):
+                ahead.append((item, pool.submit(fetch, item)))
+                while len(ahead) > threads * 2:
+                    item, future = ahead.pop(0)
+                    index.append(write(archive, item, future.result()))
+            while ahead:
+                item, future = ahead.pop(0)
+                index.append(write(archive, item, future.result()))
+        except BaseException:
+            for _item, future in ahead:
+                future.cancel()
+            raise
     return index
 
 
@@ -661,20 +759,53 @@ class _ReadOnly:
         return self.stream.read(size)
 
 
-def restore_bucket(client, bucket, stream):
-    """Put every object of the backup back, then remove objects the backup does not have."""
+def restore_bucket(client, bucket, stream, threads=TRANSFER_THREADS, small=SMALL_OBJECT):
+    """Put every object of the backup back, then remove objects the backup does not have. Small
+    objects go up whole, several at a time (at most threads * 2 in memory); a large one streams
+    through a multipart upload; the removals go 1000 keys a request. Any failed request fails the
+    restore, naming the object."""
     restored = set()
-    with tarfile.open(fileobj=stream, mode="r|") as archive:
-        for member in archive:
-            if not member.isfile() or not member.name.startswith("objects/"):
-                continue
-            key = member.name[len("objects/") :]
-            # boto3 asks a file object whether it can seek; a tar stream's member cannot say.
-            client.upload_fileobj(_ReadOnly(archive.extractfile(member)), bucket, key)
-            restored.add(key)
+
+    def put(key, data):
+        try:
+            client.put_object(Bucket=bucket, Key=key, Body=data)
+        except Exception as exc:
+            raise BackupError("restoring object %s failed: %s" % (key, exc)) from None
+
+    window = _Window(threads * 2)
+    with ThreadPoolExecutor(max_workers=threads) as pool, tarfile.open(fileobj=stream, mode="r|") as archive:
+        try:
+            for member in archive:
+                if not member.isfile() or not member.name.startswith("objects/"):
+                    continue
+                key = member.name[len("objects/") :]
+                if member.size <= small:
+                    window.add(pool.submit(put, key, archive.extractfile(member).read()))
+                else:
+                    # boto3 asks a file object whether it can seek; a tar stream's member cannot say.
+                    try:
+                        client.upload_fileobj(
+                            _ReadOnly(archive.extractfile(member)), bucket, key, Config=_transfer_config()
+                        )
+                    except Exception as exc:
+                        raise BackupError("restoring object %s failed: %s" % (key, exc)) from None
+                restored.add(key)
+            window.finish()
+        except BaseException:
+            window.cancel()
+            raise
     extra = [item["Key"] for item in _list_objects(client, bucket) if item["Key"] not in restored]
-    for key in extra:
-        client.delete_object(Bucket=bucket, Key=key)
+    for start in range(0, len(extra), 1000):
+        batch = extra[start : start + 1000]
+        response = client.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
+        )
+        errors = response.get("Errors") or []
+        if errors:
+            raise BackupError(
+                "removing %d objects the backup does not have failed, first %s: %s"
+                % (len(errors), errors[0].get("Key"), errors[0].get("Message") or errors[0].get("Code"))
+            )
     return len(restored), len(extra)
 
 
@@ -697,7 +828,6 @@ class _Reader:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
             )
-            import threading
 
             def feed():
                 try:
@@ -963,29 +1093,83 @@ def command_check_restore(config, args):
     return 0
 
 
+def in_parallel(jobs):
+    """Run the (name, function) jobs side by side and wait for all of them; returns their results by
+    name. When any failed, raise one BackupError naming each failure (after every job has ended, so
+    nothing is left running)."""
+    results, failures = {}, []
+
+    def run(name, function):
+        try:
+            results[name] = function()
+        except BaseException as exc:
+            failures.append((name, exc))
+
+    threads = [threading.Thread(target=run, args=job, name=job[0]) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        if len(failures) == 1 and isinstance(failures[0][1], BackupError):
+            raise failures[0][1]
+        raise BackupError(
+            "; ".join(
+                "%s: %s" % (name, exc if isinstance(exc, BackupError) else "%s: %s" % (type(exc).__name__, exc))
+                for name, exc in sorted(failures, key=lambda failure: failure[0])
+            )
+        )
+    return results
+
+
 def command_restore(config, args):
+    """The checks of load_verified first (nothing is changed when one fails), then the database and
+    the bucket side by side (the servers are stopped: neither needs the other), then the server's
+    files. A failure of either fails the restore, naming what failed."""
     target = make_target(config)
+    started = time.monotonic()
     backup_id, manifest = load_verified(target, args.backup)
+    log.info("backup %s: every file matches its sha256 (%.1f s)", backup_id, time.monotonic() - started)
     encryption = manifest.get("encryption")
     identity = (config.get("encryption") or {}).get("identity_file")
     done = {"id": backup_id}
+    jobs = []
     if args.database and manifest.get("database"):
-        mysql = MySQL(config["mysql"], config.get("work_dir", "/var/lib/wandb-backup/work"))
-        try:
-            with _Reader(target, backup_id, manifest["database"]["file"], encryption, identity) as stream:
-                mysql.load(stream)
-        finally:
-            mysql.close()
-        done["database"] = manifest["database"]["name"]
-        log.info("backup %s: database %s restored", backup_id, manifest["database"]["name"])
+
+        def database():
+            mysql = MySQL(config["mysql"], config.get("work_dir", "/var/lib/wandb-backup/work"))
+            try:
+                with _Reader(target, backup_id, manifest["database"]["file"], encryption, identity) as stream:
+                    mysql.load(stream)
+            finally:
+                mysql.close()
+            log.info(
+                "backup %s: database %s restored (%.1f s)",
+                backup_id,
+                manifest["database"]["name"],
+                time.monotonic() - started,
+            )
+            return manifest["database"]["name"]
+
+        jobs.append(("database", database))
     if args.bucket and manifest.get("bucket"):
-        client = s3_client(config["bucket"])
-        with _Reader(target, backup_id, manifest["bucket"]["file"], encryption, identity) as stream:
-            count, removed = restore_bucket(client, config["bucket"]["bucket"], stream)
-        done["bucket"] = {"objects": count, "removed": removed}
-        log.info(
-            "backup %s: %d objects restored, %d objects the backup did not have removed", backup_id, count, removed
-        )
+
+        def bucket():
+            client = s3_client(config["bucket"])
+            with _Reader(target, backup_id, manifest["bucket"]["file"], encryption, identity) as stream:
+                count, removed = restore_bucket(client, config["bucket"]["bucket"], stream)
+            log.info(
+                "backup %s: %d objects restored, %d objects the backup did not have removed (%.1f s)",
+                backup_id,
+                count,
+                removed,
+                time.monotonic() - started,
+            )
+            return {"objects": count, "removed": removed}
+
+        jobs.append(("bucket", bucket))
+    started = time.monotonic()
+    done.update(in_parallel(jobs))
     if args.server_files and manifest["server"].get("files"):
         fd, tmp = tempfile.mkstemp(prefix=".server.", dir=os.path.dirname(args.server_files) or ".")
         with (
