@@ -22,6 +22,7 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._server_hosts im
 from ansible_collections.wandb_local.fleet.plugins.module_utils._server_hosts import (
     server_upstreams as _server_upstreams,
 )
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_restore_state import container_in_restore_mode
 
 _UPSTREAM_VARS = ("wandb_server_endpoint", "ansible_host", "wandb_server_port", "wandb_server_standby")
 
@@ -42,6 +43,24 @@ def server_upstreams(hosts, hostvars):
         raise AnsibleFilterError("wandb_local.fleet.server_upstreams: %s" % exc) from None
 
 
+def restore_mode_running(container_info):
+    """Whether a community.docker.docker_container_info result (or its `container`) shows a
+    container started with LOCAL_RESTORE on. A skipped task, a missing container: false."""
+    if not isinstance(container_info, dict):
+        return False
+    container = container_info.get("container", container_info)
+    if not isinstance(container, dict):
+        return False
+    config = container.get("Config") or {}
+    if not isinstance(config, dict):
+        raise AnsibleFilterError("wandb_local.fleet.restore_mode_running: Config is not a mapping")
+    return container_in_restore_mode(config.get("Env"))
+
+
 class FilterModule(object):
     def filters(self):
-        return {"active_servers": active_servers, "server_upstreams": server_upstreams}
+        return {
+            "active_servers": active_servers,
+            "restore_mode_running": restore_mode_running,
+            "server_upstreams": server_upstreams,
+        }

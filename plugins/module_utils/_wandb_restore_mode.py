@@ -396,6 +396,24 @@ def write_credentials_file(module, path, username, password):
     return changed
 
 
+def remove_credentials_file(module, path, result):
+    """Delete the credentials file that entering restore mode wrote: once the container runs without
+    LOCAL_RESTORE its temporary login is gone, and the file only invites confusion (or a leak).
+    Check mode reports it without deleting."""
+    if not path or not os.path.lexists(path):
+        return
+    if os.path.isdir(path) and not os.path.islink(path):
+        module.fail_json(msg="restore_mode: credentials_file %s is a directory" % path, **result)
+    if not module.check_mode:
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            module.fail_json(msg="restore_mode: could not delete %s: %s" % (path, exc), **result)
+    result["credentials_file_removed"] = True
+    result["credentials_file"] = path
+    result["changed"] = True
+
+
 def _deliver_credentials(module, params, result, credentials):
     username, password = credentials
     result["credentials_found"] = True
@@ -464,12 +482,16 @@ def run_restore_mode(module, client_factory, open_url):
                 module.exit_json(**result)
             module.warn("The running container's logs no longer hold the credentials; recreating it for new ones.")
     else:
+        result["credentials_file_removed"] = False
         needs_recreate = plan.content_changed or running_in_restore
         if not needs_recreate:
+            remove_credentials_file(module, params["credentials_file"], result)
             module.exit_json(**result)
 
     result["changed"] = True
     if module.check_mode:
+        if not enable:
+            remove_credentials_file(module, params["credentials_file"], result)
         module.exit_json(**result)
 
     apply_plan(module, path, plan, file_attributes(path), result)
@@ -487,6 +509,7 @@ def run_restore_mode(module, client_factory, open_url):
             credentials = wait_for_credentials(api, new_id, since, pattern, params["timeout"], secrets)
             _deliver_credentials(module, params, result, credentials)
         else:
+            remove_credentials_file(module, params["credentials_file"], result)
             url = params["ready_url"] or default_ready_url(api.inspect_container(new_id))
             result["ready_url"] = url
             wait_until_ready(api, new_id, url, open_url, params["timeout"], secrets)

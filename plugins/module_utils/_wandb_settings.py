@@ -21,6 +21,12 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_env_file 
     read_env_file,
     write_env_file,
 )
+from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_restore_state import (
+    RESTORE_VARIABLE,
+    decide_restore_mode,
+    is_restore_value,
+    restart_needed,
+)
 from ansible_collections.wandb_local.fleet.plugins.module_utils._wandb_settings_catalogue import (
     SettingError,
     SettingsInvalid,
@@ -147,12 +153,28 @@ def run_settings(module, open_url):
     except (FileProblem, IOError, OSError) as exc:
         module.fail_json(msg="settings: %s" % exc, **result)
     try:
-        plan = plan_settings(text, requested, purge=params["purge"], exists=exists)
+        current = plan_settings(text, {}, exists=exists).before_values
+        decision = decide_restore_mode(current, requested, params["restore_mode"], params["restore_mode_running"])
+        plan = plan_settings(text, decision.requested, purge=params["purge"], exists=exists)
     except SettingsInvalid as exc:
         module.fail_json(msg="Invalid settings, %s left unchanged: %s" % (path, exc), errors=exc.errors, **result)
     register_file_secrets(module, plan.before_values, plan.after_values)
+    restore_on = is_restore_value(plan.after_values.get(RESTORE_VARIABLE))
+    result["restore_mode"] = {
+        "enabled": restore_on,
+        "found_in": decision.found_in,
+        "kept": decision.kept,
+        "left": decision.leaving,
+    }
     for warning in plan.warnings:
-        module.warn(warning)
+        if not (decision.kept and warning.startswith(RESTORE_VARIABLE + ":")):
+            module.warn(warning)
+    if decision.kept:
+        module.warn(
+            "Restore mode is on (LOCAL_RESTORE, in %s) and is kept: SSO stays off and the temporary login "
+            "stays valid until restore mode is left on purpose (restore_mode: leave, or the restore_mode "
+            "module with state=disabled)" % " and ".join(decision.found_in)
+        )
     if params["verify_oidc"]:
         issuer = plan.after_values.get("OIDC_ISSUER")
         if not issuer:
@@ -164,7 +186,7 @@ def run_settings(module, open_url):
     file_args = file_attributes(path, params["owner"], params["group"], params["mode"])
     result["changed"] = apply_plan(module, path, plan, file_args, result)
     result["changed_keys"] = plan.changed_keys
-    result["restart_required"] = bool(plan.changed_keys)
+    result["restart_required"] = restart_needed(plan.changed_keys, decision, restore_on)
     if module._diff:
         result["diff"] = plan.diff(path)
     module.exit_json(**result)

@@ -71,9 +71,11 @@ options:
       [\\s,;]+(?:and\\s+)?[\"']?(?:pass(?:word)?|pwd)[\"']?\\s*(?:[:=]\\s*|\\s)[\"']?(?P<password>[^\\s\"',;]+)"
   credentials_file:
     description:
-      - Write the credentials to this file on the managed host (mode V(0600), YAML with C(username) and
-        C(password)) instead of returning them.
+      - With O(state=enabled), write the credentials to this file on the managed host (mode V(0600), YAML with
+        C(username) and C(password)) instead of returning them.
       - Recommended whenever task results are logged or shown (CI, AWX, callback plugins).
+      - With O(state=disabled), delete this file once the container runs without restore mode (also when restore
+        mode was already off), so the temporary credentials do not stay on the host. Check mode only reports it.
     type: path
   ready_url:
     description:
@@ -121,9 +123,10 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "Log in as {{ restore.username }} with the password in the task result"
 
-- name: Leave restore mode once access is fixed
+- name: Leave restore mode once access is fixed, deleting the credentials file
   wandb_local.fleet.restore_mode:
     state: disabled
+    credentials_file: /root/wandb-restore-credentials.yml
     timeout: 1800
 
 - name: A server whose restore line reads like "admin user X, temporary password Y"
@@ -149,10 +152,16 @@ password:
   type: str
   sample: AbCdEfGhJkMnPqRsTuVw
 credentials_file:
-  description: Where the credentials were written.
-  returned: O(state=enabled), credentials found and O(credentials_file) given
+  description: Where the credentials were written (O(state=enabled)) or the file that was deleted (O(state=disabled)).
+  returned: O(state=enabled), credentials found and O(credentials_file) given; O(state=disabled) when it was deleted
   type: str
   sample: /root/wandb-restore-credentials.yml
+credentials_file_removed:
+  description: Whether O(credentials_file) was (in check mode, would be) deleted.
+  returned: O(state=disabled)
+  type: bool
+  sample: true
+  version_added: 0.2.0
 ready_url:
   description: The URL that answered 200 (or was polled, on failure).
   returned: O(state=disabled) when the container was recreated

@@ -67,6 +67,31 @@ options:
       - Also runs in check mode (it only reads).
     type: bool
     default: false
+  restore_mode:
+    description:
+      - What to do about restore mode (C(LOCAL_RESTORE), see M(wandb_local.fleet.restore_mode)) when O(settings)
+        does not name C(LOCAL_RESTORE).
+      - V(ignore) treats C(LOCAL_RESTORE) like any other variable (O(purge=true) removes it, ending restore mode).
+      - V(keep) leaves restore mode on while it is on, in the file or in the running container
+        (see O(restore_mode_running)). The file keeps its C(LOCAL_RESTORE), or gets C(LOCAL_RESTORE=true) when only
+        the container has it, also with O(purge=true). A warning says that restore mode is on. For a run that owns the
+        whole file on a schedule (the C(wandb_local.fleet.server) role), so that it does not end an operator's
+        factory reset.
+      - V(leave) removes C(LOCAL_RESTORE), ending restore mode.
+      - A C(LOCAL_RESTORE) named in O(settings) always wins.
+    type: str
+    choices: [ignore, keep, leave]
+    default: ignore
+    version_added: 0.2.0
+  restore_mode_running:
+    description:
+      - Whether the running container was started with C(LOCAL_RESTORE) on (the caller reads it with
+        M(community.docker.docker_container_info)). With O(restore_mode=keep) restore mode is then kept even when
+        the file no longer says so; with O(restore_mode=leave) RV(restart_required) is true so the container is
+        recreated without it.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - wandb_local.fleet.attributes.ATTRIBUTES
   - wandb_local.fleet.attributes.ACTIONGROUP_WANDB
@@ -143,10 +168,34 @@ changed_keys:
 restart_required:
   description:
     - Whether the environment the container would get differs from before, so the container must be recreated
-      for the change to take effect. False when only comments, duplicates or file attributes changed.
+      for the change to take effect. False when only comments, duplicates or file attributes changed, and when
+      only C(LOCAL_RESTORE) was written to match the running container (O(restore_mode=keep)).
   returned: always
   type: bool
   sample: true
+restore_mode:
+  description: Restore mode before and after the run.
+  returned: success
+  type: dict
+  version_added: 0.2.0
+  contains:
+    enabled:
+      description: Whether the resulting file has restore mode on.
+      type: bool
+      sample: true
+    found_in:
+      description: Where restore mode was on before the run.
+      type: list
+      elements: str
+      sample: [the environment file, the running container]
+    kept:
+      description: Restore mode was on and stays on because of O(restore_mode=keep).
+      type: bool
+      sample: true
+    left:
+      description: Restore mode was on and this run ends it (O(restore_mode=leave)); also in check mode.
+      type: bool
+      sample: false
 errors:
   description: Every rule the requested settings broke, one message each, starting with the variable name.
   returned: failure due to invalid settings
@@ -172,6 +221,8 @@ def main():
             group=dict(type="str"),
             mode=dict(type="raw", default="0600"),
             verify_oidc=dict(type="bool", default=False),
+            restore_mode=dict(type="str", default="ignore", choices=["ignore", "keep", "leave"]),
+            restore_mode_running=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

@@ -1,6 +1,6 @@
 """The full restore cycle with playbooks/restore_mode.yml against the running stand-in: enable,
-credentials on the host, idempotent second run, disable, /ready; then converge finds nothing to
-change, which proves the recreated container is what docker_container itself would run."""
+credentials on the host, idempotent second run, disable (credentials file deleted), /ready; then
+converge finds nothing to change, which proves the recreated container is what docker_container itself would run."""
 
 import json
 
@@ -72,6 +72,8 @@ def test_full_restore_cycle(host):
     disabled = run_playbook(PLAYBOOK, extra_vars={**TARGET, "wandb_restore_mode_state": "disabled"})
     assert disabled.returncode == 0, disabled.tail()
     assert "answered 200" in disabled.output
+    assert not host.file(CREDENTIALS).exists, "leaving restore mode deletes the credentials file"
+    assert f"The credentials file {CREDENTIALS} was deleted" in disabled.output
     back = inspect(host)
     assert not any(item.startswith("LOCAL_RESTORE=") for item in back["Config"]["Env"])
     assert sorted(back["Config"]["Env"]) == sorted(original["Config"]["Env"])

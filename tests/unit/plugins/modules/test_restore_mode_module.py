@@ -337,6 +337,48 @@ def test_disable_in_check_mode_changes_nothing(engine, env_file):
     assert mutating_calls(engine) == []
 
 
+def test_disable_deletes_the_credentials_file_that_enable_wrote(engine, env_file, tmp_path):
+    engine.add_container("wandb-local", FILE_ENV)
+    target = tmp_path / "restore-credentials.yml"
+    assert run(env_file, "enabled", credentials_file=str(target))["credentials_found"]
+    assert target.exists()
+
+    checked = run(env_file, "disabled", credentials_file=str(target), check_mode=True)
+    assert checked["changed"] and checked["credentials_file_removed"]
+    assert target.exists(), "check mode deletes nothing"
+
+    result = run(env_file, "disabled", credentials_file=str(target))
+    assert not result.failed, result
+    assert result["credentials_file_removed"] and result["credentials_file"] == str(target)
+    assert not target.exists()
+    assert "AbCdEfGhJkMnPqRsTuVw" not in result.raw
+
+    again = run(env_file, "disabled", credentials_file=str(target))
+    assert not again["changed"] and not again["credentials_file_removed"]
+
+
+def test_disable_deletes_a_credentials_file_left_behind_when_restore_mode_is_already_off(engine, env_file, tmp_path):
+    engine.add_container("wandb-local", FILE_ENV)
+    target = tmp_path / "restore-credentials.yml"
+    target.write_text("username: restore@wandb.com\npassword: old\n")
+    result = run(env_file, "disabled", credentials_file=str(target))
+    assert result["changed"] and result["credentials_file_removed"]
+    assert not target.exists()
+    assert mutating_calls(engine) == [], "nothing recreated"
+
+
+def test_a_failed_disable_keeps_no_credentials_file_once_the_container_runs_without_restore_mode(
+    engine, env_file, tmp_path
+):
+    engine.add_container("wandb-local", [*FILE_ENV, "LOCAL_RESTORE=true"])
+    engine.program = lambda api, c: setattr(c, "ready_at", float("inf"))
+    target = tmp_path / "restore-credentials.yml"
+    target.write_text("username: restore@wandb.com\npassword: old\n")
+    result = run(env_file, "disabled", credentials_file=str(target), timeout=5)
+    assert result.failed and "did not answer 200" in result["msg"]
+    assert not target.exists(), "the temporary login ended with the recreate"
+
+
 # --- pieces ------------------------------------------------------------------------------------
 
 

@@ -370,3 +370,96 @@ def test_verify_oidc_without_an_issuer_only_warns(env_file, monkeypatch):
     result = run(env_file, {"LOGGING_ENABLED": True}, verify_oidc=True)
     assert not result.failed
     assert any("OIDC_ISSUER is not set" in warning for warning in result.warnings)
+
+
+# --- restore mode (what the server role does while an operator repairs access) -------------------
+
+# What the server role would write: everything the file has, without LOCAL_RESTORE.
+ROLE_SETTINGS = {
+    "HOST": "https://old.example.net",
+    "MYSQL": "mysql://wandb:old%2Fpass@db:3306/wandb_local",
+    "SLACK_CLIENT_ID": "slack-client",
+    "SLACK_SECRET": "slack-secret-value",
+}
+
+
+@pytest.fixture
+def restore_file(env_file):
+    env_file.write_text(VALID_FILE + "LOCAL_RESTORE=true\n")
+    return env_file
+
+
+def test_purge_with_keep_leaves_restore_mode_alone_and_says_so(restore_file):
+    before = restore_file.read_bytes()
+    result = run(restore_file, ROLE_SETTINGS, purge=True, restore_mode="keep", diff=True)
+    assert not result.failed, result
+    assert not result["changed"] and not result["restart_required"]
+    assert result["changed_keys"] == []
+    assert restore_file.read_bytes() == before
+    assert result["restore_mode"] == {
+        "enabled": True,
+        "found_in": ["the environment file"],
+        "kept": True,
+        "left": False,
+    }
+    assert "LOCAL_RESTORE=true" in result["diff"]["before"] and "LOCAL_RESTORE=true" in result["diff"]["after"]
+    assert any("Restore mode is on" in warning and "kept" in warning for warning in result.warnings)
+    assert not any(warning.startswith("LOCAL_RESTORE:") for warning in result.warnings), "said once"
+    assert "slack-secret-value" not in result.raw and "old%2Fpass" not in result.raw
+
+
+def test_check_and_diff_with_keep_show_no_change_to_restore_mode(restore_file):
+    wanted = {**ROLE_SETTINGS, "HOST": "https://new.example.net"}
+    result = run(restore_file, wanted, purge=True, restore_mode="keep", check_mode=True, diff=True)
+    assert result["changed"] and result["changed_keys"] == ["HOST"]
+    assert result["restart_required"], "HOST changed"
+    assert "LOCAL_RESTORE=true" in result["diff"]["after"]
+    assert "LOCAL_RESTORE=true\n" in restore_file.read_text()
+
+
+def test_keep_brings_the_file_in_line_with_a_container_in_restore_mode_without_a_recreate(env_file):
+    result = run(env_file, ROLE_SETTINGS, purge=True, restore_mode="keep", restore_mode_running=True)
+    assert result["changed"] and result["changed_keys"] == ["LOCAL_RESTORE"]
+    assert not result["restart_required"], "the container already runs with LOCAL_RESTORE=true"
+    assert result["restore_mode"]["found_in"] == ["the running container"]
+    assert env_file.read_text().endswith("LOCAL_RESTORE=true\n")
+
+
+def test_keep_outside_restore_mode_is_plain_purge(env_file):
+    env_file.write_text(VALID_FILE + "LOCAL_RESTORE=false\n")
+    result = run(env_file, ROLE_SETTINGS, purge=True, restore_mode="keep")
+    assert result["changed_keys"] == ["LOCAL_RESTORE"]
+    assert "LOCAL_RESTORE" not in env_file.read_text()
+    assert result["restore_mode"] == {"enabled": False, "found_in": [], "kept": False, "left": False}
+    assert not result.warnings
+
+
+def test_leave_ends_restore_mode(restore_file):
+    checked = run(restore_file, ROLE_SETTINGS, purge=True, restore_mode="leave", check_mode=True, diff=True)
+    assert checked["changed"] and checked["restore_mode"]["left"]
+    assert "LOCAL_RESTORE" not in checked["diff"]["after"]
+    assert "LOCAL_RESTORE=true\n" in restore_file.read_text(), "check mode writes nothing"
+    result = run(restore_file, ROLE_SETTINGS, purge=True, restore_mode="leave")
+    assert result["changed"] and result["restart_required"] and result["changed_keys"] == ["LOCAL_RESTORE"]
+    assert result["restore_mode"] == {
+        "enabled": False,
+        "found_in": ["the environment file"],
+        "kept": False,
+        "left": True,
+    }
+    assert "LOCAL_RESTORE" not in restore_file.read_text()
+    again = run(restore_file, ROLE_SETTINGS, purge=True, restore_mode="leave")
+    assert not again["changed"] and not again["restore_mode"]["left"]
+
+
+def test_leave_recreates_a_container_in_restore_mode_whose_file_lost_it(env_file):
+    result = run(env_file, ROLE_SETTINGS, purge=True, restore_mode="leave", restore_mode_running=True)
+    assert not result["changed"], "the file is as wanted"
+    assert result["restart_required"] and result["restore_mode"]["left"]
+
+
+def test_ignore_keeps_the_old_purge_behaviour(restore_file):
+    result = run(restore_file, ROLE_SETTINGS, purge=True)
+    assert result["changed_keys"] == ["LOCAL_RESTORE"] and result["restart_required"]
+    assert not result["restore_mode"]["kept"] and not result["restore_mode"]["left"]
+    assert "LOCAL_RESTORE" not in restore_file.read_text()
