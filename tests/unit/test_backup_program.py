@@ -391,3 +391,23 @@ def test_a_target_that_fills_up_half_way_removes_the_partial_backup_and_keeps_th
         "backup" % site["config"]["target"]["path"],
     )
     assert "the partial backup was removed, the 1 earlier backups are kept" in err
+
+
+def test_schema_prints_the_recorded_version_for_the_preflight(site, capsys):
+    assert _run(site, "schema") == 0
+    assert json.loads(capsys.readouterr().out) == {"schema": "42 0", "read": True}
+
+
+def test_schema_of_a_database_no_server_migrated_yet_is_empty(site, capsys, tmp_path):
+    (tmp_path / "bin" / "mysql").write_text(
+        "#!/bin/sh\n"
+        "echo \"ERROR 1146 (42S02) at line 1: Table 'wandb_local.schema_migrations' doesn't exist\" >&2\nexit 1\n"
+    )
+    assert _run(site, "schema") == 0
+    assert json.loads(capsys.readouterr().out) == {"schema": "", "read": True}
+
+
+def test_schema_fails_when_mysql_does_not_answer(site, capsys, tmp_path):
+    (tmp_path / "bin" / "mysql").write_text('#!/bin/sh\necho "ERROR 2003 (HY000): Can\'t connect" >&2\nexit 1\n')
+    assert _run(site, "schema") != 0
+    assert "Can't connect" in capsys.readouterr().err
