@@ -134,7 +134,44 @@ func (e *downgradeError) Error() string {
 		e.database, e.binary)
 }
 
-// migrate records the running version in the database, refusing to go backwards.
+// dirtyError is what golang-migrate reports when a migration stopped half-way: no server version
+// starts on such a database until it is restored (or forced by hand).
+type dirtyError struct{ migration int64 }
+
+func (e *dirtyError) Error() string {
+	return fmt.Sprintf("Dirty database version %d. Fix and force version.", e.migration)
+}
+
+// brokenError is the failure of a stand-in build made with brokenMigration=true: its migration
+// fails after partly applying, as a real failed upgrade can.
+type brokenError struct{ migration int64 }
+
+func (e *brokenError) Error() string {
+	return fmt.Sprintf("migration %d failed after partly applying (this stand-in build fails on purpose); "+
+		"the schema is left dirty", e.migration)
+}
+
+// brokenMigration is set at build time (-X main.brokenMigration=true) for the lab's broken build.
+var brokenMigration = "false"
+
+// migrationNumber is the stand-in's own numbering of its single migration per release (golang-migrate
+// counts migrations, not releases): MAJOR*1000000 + MINOR*1000 + PATCH.
+func migrationNumber(v string) int64 {
+	core, _, _ := strings.Cut(strings.TrimPrefix(v, "v"), "-")
+	parts := strings.Split(core, ".")
+	var n int64
+	for i := 0; i < 3; i++ {
+		n *= 1000
+		if i < len(parts) {
+			x, _ := strconv.Atoi(parts[i])
+			n += int64(x)
+		}
+	}
+	return n
+}
+
+// migrate records the running version in the database, refusing to go backwards, and keeps a
+// golang-migrate style schema_migrations (version, dirty) beside it.
 func migrate(ctx context.Context, raw, binaryVersion string) error {
 	db, err := openMySQL(raw)
 	if err != nil {
@@ -143,9 +180,23 @@ func migrate(ctx context.Context, raw, binaryVersion string) error {
 	defer db.Close()
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := db.ExecContext(cctx,
-		"CREATE TABLE IF NOT EXISTS standin_schema (id TINYINT PRIMARY KEY, version VARCHAR(64) NOT NULL)"); err != nil {
+	for _, ddl := range []string{
+		"CREATE TABLE IF NOT EXISTS standin_schema (id TINYINT PRIMARY KEY, version VARCHAR(64) NOT NULL)",
+		"CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL)",
+	} {
+		if _, err := db.ExecContext(cctx, ddl); err != nil {
+			return err
+		}
+	}
+	var migration int64
+	var dirty bool
+	err = db.QueryRowContext(cctx, "SELECT version, dirty FROM schema_migrations LIMIT 1").Scan(&migration, &dirty)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
 		return err
+	case dirty:
+		return &dirtyError{migration: migration}
 	}
 	var current string
 	err = db.QueryRowContext(cctx, "SELECT version FROM standin_schema WHERE id = 1").Scan(&current)
@@ -156,10 +207,40 @@ func migrate(ctx context.Context, raw, binaryVersion string) error {
 	case compareVersions(current, binaryVersion) > 0:
 		return &downgradeError{database: current, binary: binaryVersion}
 	}
+	target := migrationNumber(binaryVersion)
+	if isTrue(brokenMigration) {
+		// Part of the change applies, then the rest fails: golang-migrate marks the version dirty first.
+		if err := setMigration(cctx, db, target, true); err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(cctx,
+			"CREATE TABLE IF NOT EXISTS standin_half_applied (id INT PRIMARY KEY)"); err != nil {
+			return err
+		}
+		return &brokenError{migration: target}
+	}
+	if err := setMigration(cctx, db, target, false); err != nil {
+		return err
+	}
 	_, err = db.ExecContext(cctx,
 		"INSERT INTO standin_schema (id, version) VALUES (1, ?) ON DUPLICATE KEY UPDATE version = VALUES(version)",
 		binaryVersion)
 	return err
+}
+
+func setMigration(ctx context.Context, db *sql.DB, migration int64, dirty bool) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM schema_migrations"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, dirty) VALUES (?, ?)", migration, dirty); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // compareVersions compares dotted numeric versions ("0.10.0" > "0.9.1"); a leading v is ignored.

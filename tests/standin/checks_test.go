@@ -76,3 +76,28 @@ func TestMaskSecrets(t *testing.T) {
 		t.Fatalf("secret survived: %s", got)
 	}
 }
+
+func TestMigrationNumberOrdersLikeReleases(t *testing.T) {
+	cases := map[string]int64{"0.1.0": 1000, "0.2.0": 2000, "v0.83.1": 83001, "0.4.0-broken": 4000, "1.2": 1002000}
+	for v, want := range cases {
+		if got := migrationNumber(v); got != want {
+			t.Errorf("migrationNumber(%s)=%d want %d", v, got, want)
+		}
+	}
+	if migrationNumber("0.10.0") <= migrationNumber("0.9.9") {
+		t.Error("0.10.0 must number after 0.9.9")
+	}
+}
+
+func TestDirtyAndBrokenMessages(t *testing.T) {
+	if got := (&dirtyError{migration: 4000}).Error(); got != "Dirty database version 4000. Fix and force version." {
+		t.Errorf("golang-migrate's message expected, got %q", got)
+	}
+	if got := (&brokenError{migration: 4000}).Error(); !strings.Contains(got, "partly applying") ||
+		!strings.Contains(got, "stand-in") {
+		t.Errorf("the broken build must say it is a stand-in failing on purpose: %q", got)
+	}
+	if isTrue(brokenMigration) {
+		t.Error("a default build must not be the broken one")
+	}
+}

@@ -6,7 +6,10 @@
 //     MySQL, bucket (S3 API) and Redis named in MYSQL, BUCKET and REDIS answer and /vol is
 //     writable, else 503 with a JSON body naming what failed.
 //   - "Migrations" at start: records its version in MySQL and refuses to serve a database written
-//     by a newer version (W&B does not support downgrades).
+//     by a newer version (W&B does not support downgrades). Keeps golang-migrate's
+//     schema_migrations (version, dirty) too: a dirty schema stops it at start ("Dirty database
+//     version N"), and a build made with -X main.brokenMigration=true (the lab's broken build)
+//     leaves the schema dirty after partly applying its migration, then exits.
 //   - LOCAL_RESTORE=true prints a temporary restore username and password to the log.
 //   - GET /version reports its own version; :8181/metrics serves Prometheus text.
 //   - /ws upgrades to a WebSocket echo and /upload counts a request body (proxy tests).
@@ -28,6 +31,9 @@ import (
 )
 
 var version = "dev"
+
+// exit is os.Exit, replaceable in tests.
+var exit = os.Exit
 
 const checkTimeout = 3 * time.Second
 
@@ -86,6 +92,16 @@ func (s *server) runMigrations(ctx context.Context) {
 		if errors.As(err, &fatal) {
 			log.Printf("migrations: FATAL: %v", err)
 			s.setMigrations(err.Error())
+			return
+		}
+		// A dirty schema or a failed migration ends the process, as the real server's start does:
+		// with a restart policy the container crash-loops until the database is restored.
+		var dirty *dirtyError
+		var broken *brokenError
+		if errors.As(err, &dirty) || errors.As(err, &broken) {
+			log.Printf("migrations: FATAL: %v", err)
+			s.setMigrations(err.Error())
+			exit(1)
 			return
 		}
 		s.setMigrations("pending: " + err.Error())

@@ -601,3 +601,23 @@ def test_the_benchmarks_raw_dump_uses_the_programs_options(monkeypatch):
     monkeypatch.setattr(backup_host, "PROGRAM", str(PROGRAM))
     assert "DUMP_OPTIONS" not in vars(backup_host)
     assert backup_host._program().DUMP_OPTIONS == wb.DUMP_OPTIONS
+
+
+def test_schema_prints_the_recorded_version_for_the_preflight(site, capsys):
+    assert _run(site, "schema") == 0
+    assert json.loads(capsys.readouterr().out) == {"schema": "42 0", "read": True}
+
+
+def test_schema_of_a_database_no_server_migrated_yet_is_empty(site, capsys, tmp_path):
+    (tmp_path / "bin" / "mysql").write_text(
+        "#!/bin/sh\n"
+        "echo \"ERROR 1146 (42S02) at line 1: Table 'wandb_local.schema_migrations' doesn't exist\" >&2\nexit 1\n"
+    )
+    assert _run(site, "schema") == 0
+    assert json.loads(capsys.readouterr().out) == {"schema": "", "read": True}
+
+
+def test_schema_fails_when_mysql_does_not_answer(site, capsys, tmp_path):
+    (tmp_path / "bin" / "mysql").write_text('#!/bin/sh\necho "ERROR 2003 (HY000): Can\'t connect" >&2\nexit 1\n')
+    assert _run(site, "schema") != 0
+    assert "Can't connect" in capsys.readouterr().err

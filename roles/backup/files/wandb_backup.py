@@ -1184,6 +1184,30 @@ def command_restore(config, args):
     return 0
 
 
+def command_schema(config, args):
+    """The schema version the database records (the configured schema query's one row), for the
+    version preflight of site.yml and upgrade.yml. A database without the table records nothing yet:
+    an empty answer. Any other failure (MySQL does not answer) fails the command."""
+    query = (config.get("mysql") or {}).get("schema_query")
+    if not config.get("mysql") or not query:
+        print(json.dumps({"schema": None, "read": False}))
+        return 0
+    mysql = MySQL(config["mysql"], config.get("work_dir", "/var/lib/wandb-backup/work"))
+    try:
+        try:
+            answer = mysql.query(query)
+        except BackupError as exc:
+            # ER_NO_SUCH_TABLE: no server has migrated this database yet.
+            if "ERROR 1146" not in str(exc) and "doesn't exist" not in str(exc):
+                raise
+            answer = ""
+    finally:
+        mysql.close()
+    lines = answer.strip().splitlines()
+    print(json.dumps({"schema": lines[0].replace("\t", " ").strip() if lines else "", "read": True}))
+    return 0
+
+
 def command_ready(config, args):
     """Wait until the server answers /ready with 200 through the proxy."""
     import ssl
@@ -1231,6 +1255,7 @@ def main(argv=None):
     commands.add_parser("run", help="take a backup, then apply retention")
     listing = commands.add_parser("list", help="the complete backups, oldest first")
     listing.add_argument("--json", action="store_true")
+    commands.add_parser("schema", help="the schema version the database records (one line)")
     ready = commands.add_parser("ready", help="wait for /ready through the proxy")
     ready.add_argument("--timeout", default="600")
     for name in ("verify", "check-restore", "restore"):
@@ -1252,6 +1277,7 @@ def main(argv=None):
         "check-restore": command_check_restore,
         "restore": command_restore,
         "ready": command_ready,
+        "schema": command_schema,
     }
     try:
         config = load_config(args.config)
