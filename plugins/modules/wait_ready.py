@@ -18,7 +18,7 @@ description:
   - Gives up at once when the container does not exist, has stopped, or restarted O(max_restarts) times since the
     wait began (a crash loop), and after O(timeout) seconds otherwise; the failure says which, with the last answer and
     log line.
-  - An action plugin: the polling runs on the controller, each poll runs M(ansible.builtin.uri) and one C(docker)
+  - An action plugin. The polling runs on the controller, each poll runs M(ansible.builtin.uri) and one C(docker)
     command on the host.
 author:
   - wandb_local.fleet maintainers (@wandb-local)
