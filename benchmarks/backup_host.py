@@ -54,7 +54,11 @@ def _config():
 def _sh(script, **env):
     """A bash script; a failure carries the script's own error output (first the tool's message)."""
     proc = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], env=dict(os.environ, **env), capture_output=True, text=True
+        ["bash", "-euo", "pipefail", "-c", script],
+        env=dict(os.environ, **env),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError("%s: exit %d: %s" % (script.split()[0], proc.returncode, proc.stderr.strip()[-800:]))

@@ -108,7 +108,18 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def main():
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    # The options as documented; the action plugin does the work (this runs only if called directly).
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type="str", required=True),
+            container=dict(type="str", default="wandb-local"),
+            timeout=dict(type="float", default=1800),
+            interval=dict(type="float", default=5),
+            max_restarts=dict(type="int", default=3),
+            env=dict(type="dict", default={}, no_log=True),
+        ),
+        supports_check_mode=True,
+    )
     module.fail_json(msg="wandb_local.fleet.wait_ready runs as an action plugin on the controller")
 
 

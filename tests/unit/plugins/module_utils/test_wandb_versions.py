@@ -37,7 +37,9 @@ WITHDRAWN = [{"version": "0.78.0", "reason": "artifact access bug"}, {"version":
 )
 def test_versions_order_as_semver(a, b, want):
     assert compare_versions(a, b) == want
-    assert compare_versions(b, a) == -want
+    # And the other way round (the arguments swapped on purpose).
+    first, second = b, a
+    assert compare_versions(first, second) == -want
 
 
 @pytest.mark.parametrize("tag", ["latest", "nightly", "", "0.83.x", "sha256:abc", "0.83.0.1", "v", "prod-0.83"])
