@@ -74,5 +74,7 @@ class CallbackModule(CallbackBase):
         if self.record is None:
             return
         self.record["complete"] = True
+        # The destroy playbook removes the folder while it runs.
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(self.path, "w", encoding="utf-8") as handle:
             json.dump(self.record, handle, indent=1)
