@@ -14,6 +14,9 @@ host's python3): the generated data set and the raw tools the backup program is 
   backup_host.py mydumper-restore DIR   myloader
   backup_host.py mysqldump-local DIR    mysqldump | gzip, root on the local socket (mydumper's peer)
   backup_host.py mysqlload-local DIR    gunzip | mysql, root on the local socket (myloader's peer)
+  backup_host.py wipe-bucket            every object of the W&B bucket removed (before each restore:
+                                        mc mirror skips objects already there, so a restore into a full
+                                        bucket would copy nothing)
 
 Each command prints one JSON line: seconds and bytes. Credentials stay in mode-0600 files.
 """
@@ -66,6 +69,20 @@ def _sh(script, **env):
 
 def _mc(*args):
     return subprocess.run([MC, "--config-dir", MC_DIR, "--quiet", *args], check=True, capture_output=True, text=True)
+
+
+def _socket():
+    """The server's own socket (root authenticates there): asked, not assumed, because the client
+    packages mydumper pulls in may default to another path."""
+    proc = subprocess.run(
+        ["mysql", "--defaults-extra-file=" + MYCNF, "--batch", "--skip-column-names", "-e", "SELECT @@socket"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError("asking MySQL for its socket failed: %s" % proc.stderr.strip()[-300:])
+    return proc.stdout.strip()
 
 
 def _dump_options():
@@ -196,7 +213,7 @@ def _mydumper(program, target, *options):
     """mydumper or myloader as root on the local socket, one thread a core (at least 2); its own
     error output in the failure (whether it can talk to this MySQL at all is a finding)."""
     threads = str(max(2, os.cpu_count() or 2))
-    command = [program, "--user", "root", "--threads", threads, *options]
+    command = [program, "--user", "root", "--socket", _socket(), "--threads", threads, *options]
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError("%s failed (exit %d): %s" % (program, proc.returncode, (proc.stderr or proc.stdout)[-800:]))
@@ -216,13 +233,18 @@ def mydumper_restore(target):
 
 
 def mysqldump_local(target):
-    _dump(target, "--user=root", _config()["mysql"]["database"])
+    _dump(target, "--user=root --socket=" + _socket(), _config()["mysql"]["database"])
     return {"bytes": _size(target)}
 
 
 def mysqlload_local(target):
-    _load(target, "--user=root", _config()["mysql"]["database"])
+    _load(target, "--user=root --socket=" + _socket(), _config()["mysql"]["database"])
     return {"bytes": _size(target)}
+
+
+def wipe_bucket():
+    _mc("rm", "--recursive", "--force", "bench/%s" % _config()["bucket"]["bucket"])
+    return {}
 
 
 COMMANDS = {
@@ -234,6 +256,7 @@ COMMANDS = {
     "mydumper-restore": mydumper_restore,
     "mysqldump-local": mysqldump_local,
     "mysqlload-local": mysqlload_local,
+    "wipe-bucket": wipe_bucket,
 }
 
 

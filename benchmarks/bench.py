@@ -308,12 +308,15 @@ class Bench:
             seconds, _proc = lab.sh(host, "/usr/local/sbin/wandb-backup run >/dev/null")
             program_backup.append(seconds)
             raw_backup.append(tool("raw-backup", "/root/bench/raw")["seconds"])
-            # Restores with the servers stopped, as restore.yml does.
+            # Restores with the servers stopped, as restore.yml does, each into an emptied bucket (as
+            # after a loss; mc mirror would skip the objects the other side had just put back).
             lab.run(["docker", "exec", app, "docker", "stop", "wandb-local"])
+            tool("wipe-bucket")
             seconds, proc = lab.sh(host, "/usr/local/sbin/wandb-backup restore latest --database --bucket >/dev/null")
             program_restore.append(seconds)
             # Its log lines say where the time went (verification, database, bucket).
             restore_log = proc.stderr.strip().splitlines()
+            tool("wipe-bucket")
             raw_restore.append(tool("raw-restore", "/root/bench/raw")["seconds"])
             lab.run(["docker", "exec", app, "docker", "start", "wandb-local"])
             # The next backup reads the server's version through the proxy: wait until it answers.
