@@ -4,17 +4,12 @@ changed tasks cover every task the converge then changed.
 
 The runs are recorded by molecule/_shared/callback_plugins/wandb_lab_changes.py."""
 
-import json
-import os
-from pathlib import Path
+from lab_runs import recorded_runs
 
 
 def recorded_converge_runs():
-    """The scenario's runs of its converge playbook over every host and tag, oldest first."""
-    folder = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "runs"
-    runs = [json.loads(path.read_text()) for path in folder.glob("*.json")] if folder.is_dir() else []
-    runs = [run for run in runs if run["playbook"] == "converge.yml" and not run["tags"] and not run["limit"]]
-    return sorted(runs, key=lambda run: run["started"])
+    """Those of every tag (a partial converge is not the converge the prediction is compared with)."""
+    return [run for run in recorded_runs() if not run["tags"]]
 
 
 def predicted_and_done(runs):
