@@ -351,7 +351,21 @@ class Bench:
         return result
 
     def _dumpers(self, host, tool, app):
-        """mydumper/myloader against mysqldump/mysql, both as root on the local socket."""
+        """mydumper/myloader against mysqldump/mysql, both as root on the local socket. Debian's
+        mydumper is built against MariaDB's client: what installing it would do to this host's
+        Oracle MySQL is asked first (apt's simulation), and it is not installed over a removal."""
+        _seconds, proc = lab.sh(
+            host,
+            "export DEBIAN_FRONTEND=noninteractive; command -v mydumper >/dev/null && exit 0;"
+            " apt-get -qq update >/dev/null 2>&1 || true; apt-get -s install --no-install-recommends mydumper",
+            check=False,
+        )
+        removed = sorted({line.split()[1] for line in proc.stdout.splitlines() if line.startswith("Remv ")})
+        if removed:
+            return {
+                "skipped": "installing Debian's mydumper here would remove %s (apt-get -s install mydumper):"
+                " it cannot run beside this MySQL" % ", ".join(removed)
+            }
         _seconds, proc = lab.sh(
             host,
             "export DEBIAN_FRONTEND=noninteractive; install='apt-get -qq install -y --no-install-recommends mydumper';"
@@ -363,6 +377,9 @@ class Bench:
         if proc.returncode != 0:
             return {"skipped": "mydumper did not install: %s" % (proc.stderr or proc.stdout).strip()[-300:]}
         version = proc.stdout.strip()
+        _seconds, active = lab.sh(host, "systemctl is-active mysql", check=False)
+        if active.stdout.strip() != "active":
+            return {"version": version, "failed": "MySQL is %s after mydumper was installed" % active.stdout.strip()}
         runs = {"mysqldump": [], "mydumper": [], "mysql_load": [], "myloader": []}
         lab.run(["docker", "exec", app, "docker", "stop", "wandb-local"])
         try:

@@ -621,3 +621,12 @@ def test_schema_fails_when_mysql_does_not_answer(site, capsys, tmp_path):
     (tmp_path / "bin" / "mysql").write_text('#!/bin/sh\necho "ERROR 2003 (HY000): Can\'t connect" >&2\nexit 1\n')
     assert _run(site, "schema") != 0
     assert "Can't connect" in capsys.readouterr().err
+
+
+def test_a_dump_that_does_not_unpack_fails_the_load_naming_gzip(site):
+    mysql = wb.MySQL(site["config"]["mysql"], str(site["dir"] / "work"))
+    try:
+        with pytest.raises(wb.BackupError, match="unpacking the dump failed: gzip: stdin: not in gzip format"):
+            mysql.load(io.BytesIO(b"this is no gzip stream" * 1000))
+    finally:
+        mysql.close()

@@ -632,25 +632,42 @@ class MySQL:
         return size
 
     def load(self, stream):
-        """Drop the W&B database and load a dump (which creates it again) from a gzip stream."""
+        """Drop the W&B database and load a dump (which creates it again) from a gzip stream.
+
+        gzip decompresses in its own process, piped straight into mysql: this process only copies
+        the compressed bytes, so the load does not wait on the bucket's threads (the restore runs
+        both side by side) for the interpreter."""
         database = self.config["database"]
         self.query("DROP DATABASE IF EXISTS `%s`" % database.replace("`", "``"), in_database=False)
         errors = tempfile.TemporaryFile()
-        proc = subprocess.Popen([*self._base("mysql"), "--batch"], stdin=subprocess.PIPE, stderr=errors)
-        decompressor = zlib.decompressobj(31)
+        gunzip_errors = tempfile.TemporaryFile()
+        gunzip = subprocess.Popen(["gzip", "-dc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=gunzip_errors)
+        proc = subprocess.Popen([*self._base("mysql"), "--batch"], stdin=gunzip.stdout, stderr=errors)
+        # mysql holds the pipe now: a mysql that exits early makes gzip (and then the copy) stop.
+        gunzip.stdout.close()
         try:
             while True:
                 chunk = stream.read(CHUNK)
                 if not chunk:
                     break
-                proc.stdin.write(decompressor.decompress(chunk))
-            proc.stdin.write(decompressor.flush())
-            proc.stdin.close()
+                gunzip.stdin.write(chunk)
+            gunzip.stdin.close()
         except BrokenPipeError:
             pass
-        if proc.wait() != 0:
+        except BaseException:
+            gunzip.kill()
+            proc.kill()
+            gunzip.wait()
+            proc.wait()
+            raise
+        unpacked, loaded = gunzip.wait(), proc.wait()
+        if loaded != 0:
             errors.seek(0)
             raise BackupError("loading the dump failed: %s" % redact(errors.read().decode(errors="replace").strip()))
+        if unpacked != 0:
+            gunzip_errors.seek(0)
+            message = gunzip_errors.read().decode(errors="replace").strip()
+            raise BackupError("unpacking the dump failed: %s" % redact(message))
 
 
 # --- the bucket --------------------------------------------------------------------------------------
