@@ -395,19 +395,6 @@ def test_no_room_on_a_target_stops_the_restore_and_changes_nothing(host):
     assert ready_through_the_proxy() == "200"
 
 
-def test_check_mode_of_backup_and_restore_completes_and_changes_nothing(host):
-    """The day-2 playbooks preview too (AWX's "Check" job type): --check --diff of backup.yml and
-    restore.yml on the converged fleet completes and leaves the database, /vol, the running server
-    and the backups as they were, with no secret at -vvv."""
-    before = site_state(host)
-    for playbook, extra_vars in ((BACKUP_PLAYBOOK, None), (RESTORE_PLAYBOOK, {"wandb_restore_backup": "latest"})):
-        run = run_playbook(playbook, "--check", "--diff", "-vvv", extra_vars=extra_vars)
-        assert run.returncode == 0, f"{playbook} --check failed:\n{run.tail()}"
-        assert_no_secret(run)
-        assert site_state(host) == before, f"{playbook} --check changed the site"
-    assert ready_through_the_proxy() == "200"
-
-
 def test_a_full_target_stops_the_backup_keeps_the_earlier_ones_and_says_so(host):
     """The backup directory on a small filesystem (a tmpfs over it, with copies of the backups there):
     the run stops before writing, with a clear message, a failure in the metrics and a non-zero exit."""
