@@ -9,6 +9,7 @@ Figures (benchmarks/README.md says what each measures and why):
   fresh    site.yml on a fresh all-in-one host vs benchmarks/floor-all-in-one.sh on an identical one
   rerun    idempotent site.yml on the all-in-one and on the fleet, with the top tasks by time
   window   the error window through the proxy of a settings change vs container stop+start+ready
+  upgrade  the error window through the proxy of upgrade.yml to the next release vs its stop+start+ready
   backup   the backup program vs mysqldump | gzip + mc mirror (and mydumper vs mysqldump)
   scaling  converge and rerun of the redis tier on 1, 2, 4 and 8 hosts
 
@@ -19,6 +20,7 @@ other figures of an earlier results.json, so a figure can be measured again alon
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -35,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lab
 import report
 
-ORDER = ["fresh", "rerun", "window", "backup", "scaling"]
+ORDER = ["fresh", "rerun", "window", "upgrade", "backup", "scaling"]
 HERE = Path(__file__).resolve().parent
 AIO = {"name": "bench-aio"}
 FLOOR = {
@@ -213,17 +215,37 @@ class Bench:
         timeline = [[round(started - began, 2), ok] for started, ok in samples]
         return window, timeline, seconds
 
+    def _proxy(self, site):
+        """(url of /ready through the all-in-one's proxy, path of the proxy's CA on this machine)."""
+        host = site.platforms[0]["name"]
+        ca = site.dir / "proxy-ca.crt"
+        lab.run(["docker", "cp", "%s:/etc/nginx/wandb-tls/ca.crt" % host, str(ca)])
+        return "https://%s/ready" % lab.address(host), ca
+
+    def _restart_floor(self, host, url, ca):
+        """The floor of an outage: the server container stopped and started by hand, until /ready
+        answers through the proxy."""
+        from ansible_collections.wandb_local.fleet.plugins.module_utils import _error_window as error_window
+
+        started = time.monotonic()
+        lab.run(["docker", "exec", host, "docker", "stop", "wandb-local"])
+        lab.run(["docker", "exec", host, "docker", "start", "wandb-local"])
+        # Ready as users see it: through the proxy.
+        while not error_window.probe(url, 0.5, ca_path=str(ca))[0]:
+            if time.monotonic() - started > 300:
+                raise RuntimeError("the server did not answer /ready through the proxy after a restart")
+            time.sleep(0.1)
+        return time.monotonic() - started
+
     def window(self):
         try:
             sys.path.insert(0, str(lab.ROOT / "build" / "collections"))
-            from ansible_collections.wandb_local.fleet.plugins.module_utils import _error_window as error_window
+            from ansible_collections.wandb_local.fleet.plugins.module_utils import _error_window  # noqa: F401
         except ImportError:
             return {"skipped": "the shared sampler (plugins/module_utils/_error_window.py) is not on this branch yet"}
         site = self.need_aio()
         host = site.platforms[0]["name"]
-        ca = site.dir / "proxy-ca.crt"
-        lab.run(["docker", "cp", "%s:/etc/nginx/wandb-tls/ca.crt" % host, str(ca)])
-        url = "https://%s/ready" % lab.address(host)
+        url, ca = self._proxy(site)
         changes, floors = [], []
         for index in range(self.args.repeat):
             settings = site.dir / "settings-change.json"
@@ -243,19 +265,8 @@ class Bench:
                 profile = site.playbook("site.yml", "--limit", "wandb_server", "-e", "@%s" % settings, label="change")
                 return profile["seconds"]
 
-            def floor():
-                started = time.monotonic()
-                lab.run(["docker", "exec", host, "docker", "stop", "wandb-local"])
-                lab.run(["docker", "exec", host, "docker", "start", "wandb-local"])
-                # Ready as users see it: through the proxy.
-                while not error_window.probe(url, 0.5, ca_path=str(ca))[0]:
-                    if time.monotonic() - started > 300:
-                        raise RuntimeError("the server did not answer /ready through the proxy after a restart")
-                    time.sleep(0.1)
-                return time.monotonic() - started
-
             changes.append(self._sampled(url, str(ca), change))
-            floors.append(self._sampled(url, str(ca), floor))
+            floors.append(self._sampled(url, str(ca), lambda: self._restart_floor(host, url, ca)))
             log(
                 "window %d/%d: settings change %.1f s (playbook %.1f s); stop+start+ready %.1f s"
                 % (
@@ -281,6 +292,63 @@ class Bench:
             "ratio": round(change_stats["median"] / floor_stats["median"], 2) if floor_stats["median"] else None,
             "windows": {"change": [entry[0] for entry in changes], "floor": [entry[0] for entry in floors]},
             "timelines": {"settings change (recreate)": middle(changes)[1], "floor (stop+start)": middle(floors)[1]},
+        }
+
+    # --- 4b. error window of an upgrade --------------------------------------------------------------
+    def upgrade(self):
+        """upgrade.yml to the next stand-in release vs its floor (the new release's container stopped
+        and started by hand until /ready answers), both sampled through the proxy. A converged site
+        upgrades twice (0.1.0 -> 0.2.0 -> 0.3.0); every second repetition starts from a fresh one."""
+        sys.path.insert(0, str(lab.ROOT / "build" / "collections"))
+        sys.path.insert(0, str(lab.ROOT / "molecule" / "_shared" / "tests"))
+        from lab_playbook import standin_release
+
+        upgrades, floors, releases = [], [], ["0.2.0", "0.3.0"]
+        for index in range(self.args.repeat):
+            if index and index % len(releases) == 0:
+                self.drop_aio()
+            site = self.need_aio()
+            host = site.platforms[0]["name"]
+            url, ca = self._proxy(site)
+            # The backup program on the all-in-one reaches MySQL at the name the server's container
+            # uses (the all-in-one test of upgrade.yml does the same).
+            lab.sh(
+                host,
+                'grep -q host.docker.internal /etc/hosts || echo "$(docker network inspect -f '
+                "'{{(index .IPAM.Config 0).Gateway}}' bridge) host.docker.internal\" >> /etc/hosts",
+            )
+            tag = releases[index % len(releases)]
+            extra = site.dir / ("upgrade-%s.json" % tag)
+            os.environ.setdefault("WANDB_LAB_CACHE", lab.lab_cache())
+            extra.write_text(json.dumps(standin_release(tag)), encoding="utf-8")
+
+            def move(site=site, extra=extra, tag=tag):
+                return site.playbook("upgrade.yml", "-e", "@%s" % extra, label="upgrade-" + tag)["seconds"]
+
+            upgrades.append(self._sampled(url, str(ca), move))
+            floors.append(self._sampled(url, str(ca), functools.partial(self._restart_floor, host, url, ca)))
+            log(
+                "upgrade %d/%d to %s: window %.1f s (longest outage %.1f s, playbook %.0f s); stop+start+ready %.1f s"
+                % (
+                    index + 1,
+                    self.args.repeat,
+                    tag,
+                    upgrades[-1][0]["window_seconds"],
+                    upgrades[-1][0]["longest_outage_seconds"],
+                    upgrades[-1][2],
+                    floors[-1][0]["window_seconds"],
+                )
+            )
+        upgrade_stats = stats([entry[0]["window_seconds"] for entry in upgrades])
+        floor_stats = stats([entry[0]["window_seconds"] for entry in floors])
+        return {
+            "interval_ms": 100,
+            "upgrade": upgrade_stats,
+            "longest_outage": stats([entry[0]["longest_outage_seconds"] for entry in upgrades]),
+            "floor": floor_stats,
+            "playbook_seconds": stats([entry[2] for entry in upgrades]),
+            "over_floor_seconds": round(upgrade_stats["median"] - floor_stats["median"], 2),
+            "windows": {"upgrade": [entry[0] for entry in upgrades], "floor": [entry[0] for entry in floors]},
         }
 
     # --- 5. backup and restore throughput ------------------------------------------------------------
@@ -434,6 +502,7 @@ class Bench:
             ("fresh", self.fresh),
             ("rerun", self.rerun_aio),
             ("window", self.window),
+            ("upgrade", self.upgrade),
             (None, self.drop_aio),
             ("rerun", self.rerun_fleet),
             ("backup", self.backup),

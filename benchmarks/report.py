@@ -110,6 +110,18 @@ def _rows(results):
                 "",
             )
         )
+    if not problem("upgrade", "4b. Error window, upgrade"):
+        upgrade = figures["upgrade"]
+        rows.append(
+            (
+                "4b. Error window, upgrade to the next release",
+                "upgrade.yml " + fmt(upgrade["upgrade"]) + ", longest outage " + fmt(upgrade["longest_outage"]),
+                "stop+start+ready " + fmt(upgrade["floor"]),
+                "floor + %.1f s" % upgrade["over_floor_seconds"],
+                "<= floor + 2 s",
+                verdict(upgrade["over_floor_seconds"], 2.0, unit=" s"),
+            )
+        )
     if not problem("backup", "5. Backup and restore"):
         backup = figures["backup"]
         size = backup["data"]["total_bytes"] / 1e6
@@ -244,6 +256,23 @@ def markdown(results):
             "",
             "A settings change (container recreate): %s; its floor (stop, start, ready): %s."
             % (fmt(window["change"]), fmt(window["floor"])),
+            "",
+        ]
+    upgrade = figures.get("upgrade", {})
+    if "upgrade" in upgrade:
+        out += [
+            "## 4b. Error window of an upgrade (sampled every %s ms)" % upgrade.get("interval_ms", 100),
+            "",
+            "`upgrade.yml` to the next stand-in release (backup first, the new container created beside the"
+            " running one, then one stop-and-start on the host): window %s, longest outage %s, playbook %s;"
+            " its floor (the new release's container stopped and started by hand, until /ready answers"
+            " through the proxy): %s."
+            % (
+                fmt(upgrade["upgrade"]),
+                fmt(upgrade["longest_outage"]),
+                fmt(upgrade["playbook_seconds"]),
+                fmt(upgrade["floor"]),
+            ),
             "",
         ]
     backup = figures.get("backup", {})

@@ -62,3 +62,15 @@ def run_playbook(playbook="converge.yml", *args, extra_vars=None):
 def lab_host(name):
     """A testinfra host of this scenario by inventory name, for tests that look at several hosts."""
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+
+
+def standin_release(tag):
+    """Extra vars that deploy stand-in <tag> through the air-gapped archive path (tests/lab/setup standin)."""
+    archive = Path(os.environ["WANDB_LAB_CACHE"]).expanduser() / "images" / f"wandb-standin-{tag}.tar"
+    assert archive.is_file(), f"{archive} is missing: run tests/lab/setup standin"
+    checksum = (archive.parent / f"{archive.name}.sha256").read_text().strip()
+    return {
+        "wandb_server_image_tag": tag,
+        "wandb_server_image_archive": str(archive),
+        "wandb_server_image_archive_checksum": f"sha256:{checksum}",
+    }

@@ -11,15 +11,13 @@ The site is left on 0.2.0."""
 import json
 import os
 import re
-import ssl
-import subprocess
-import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from lab_playbook import run_playbook
+from lab_playbook import standin_release as release
+from proxy_watch import ProxyWatch
 from secret_scan import report, scan_lines
 from test_secret_scan import _scenario_secrets
 
@@ -43,18 +41,6 @@ def _backup_host_reaches_mysql(host):
         host.run(f"echo '{gateway} host.docker.internal' >> /etc/hosts")
 
 
-def release(tag):
-    """Extra vars that deploy stand-in <tag> through the air-gapped archive path."""
-    archive = Path(os.environ["WANDB_LAB_CACHE"]) / "images" / f"wandb-standin-{tag}.tar"
-    assert archive.is_file(), f"{archive} is missing: run tests/lab/setup standin"
-    checksum = (archive.parent / f"{archive.name}.sha256").read_text().strip()
-    return {
-        "wandb_server_image_tag": tag,
-        "wandb_server_image_archive": str(archive),
-        "wandb_server_image_archive_checksum": f"sha256:{checksum}",
-    }
-
-
 def run(playbook, tag=None, extra=None):
     extra_vars = {**(release(tag) if tag else {}), **(extra or {})}
     result = run_playbook(playbook, "-vvv", extra_vars=extra_vars or None)
@@ -73,47 +59,6 @@ def sql(host, query):
 
 def data_checksum(host):
     return sql(host, "CHECKSUM TABLE upgrade_probe")
-
-
-class ProxyWatch:
-    """Asks /ready through the proxy every 0.2 s from this machine while a run happens."""
-
-    def __init__(self):
-        address = subprocess.run(
-            ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", HOST],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        self.url = f"https://{address}/ready"
-        ca = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "wandb-secrets" / "ca" / "ca.crt"
-        self.context = ssl.create_default_context(cafile=str(ca))
-        self.context.check_hostname = False
-        self.answers = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def status(self):
-        try:
-            with urllib.request.urlopen(self.url, timeout=2, context=self.context) as answer:  # noqa: S310
-                return answer.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError as error:
-            return str(error)
-
-    def _loop(self):
-        while not self._stop.is_set():
-            self.answers.append(self.status())
-            time.sleep(0.2)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def version_through_proxy(watch):
@@ -170,7 +115,7 @@ def test_a_rerun_at_the_same_release_changes_nothing(host):
 def test_a_downgrade_or_a_withdrawn_release_is_refused_and_the_site_untouched(host, playbook, tag, expected):
     before = container(host)
     extra = release(tag) if tag != "0.78.0" and tag != "0.78.1" else {"wandb_server_image_tag": tag}
-    with ProxyWatch() as watch:
+    with ProxyWatch(HOST) as watch:
         refused = run_playbook(playbook, "-vvv", extra_vars=extra)
         OUTPUTS.append(refused.output)
     assert refused.returncode != 0, refused.tail()
@@ -184,7 +129,7 @@ def test_a_downgrade_or_a_withdrawn_release_is_refused_and_the_site_untouched(ho
 
 def test_a_broken_release_rolls_back_with_the_data_intact(host):
     before = data_checksum(host)
-    with ProxyWatch() as watch:
+    with ProxyWatch(HOST) as watch:
         failed = run(UPGRADE, "0.4.0-broken")
         assert version_through_proxy(watch) == "0.2.0"
     assert failed.returncode != 0, failed.tail()

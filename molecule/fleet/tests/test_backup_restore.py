@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lab_playbook import lab_host, run_playbook
+from lab_playbook import lab_host, run_playbook, standin_release
 from secret_scan import report, scan_lines
 from test_secret_scan import _scenario_secrets
 
@@ -31,6 +31,7 @@ ENV_FILE = "/etc/wandb/wandb.env"
 PROXY_CA = "/etc/haproxy/wandb-tls/ca.crt"
 BACKUP_PLAYBOOK = "../../playbooks/backup.yml"
 RESTORE_PLAYBOOK = "../../playbooks/restore.yml"
+UPGRADE_PLAYBOOK = "../../playbooks/upgrade.yml"
 SITE_PLAYBOOK = "../../playbooks/site.yml"
 WINDOW = re.compile(
     r"error window (?P<window>[0-9.]+) s through the proxy \((?P<failed>[0-9]+) of (?P<samples>[0-9]+) samples failed, "
@@ -392,6 +393,32 @@ def test_no_room_on_a_target_stops_the_restore_and_changes_nothing(host):
     assert run.returncode != 0
     assert "no room to restore the database" in run.output.lower() or "No room on" in run.output
     assert site_state(host) == before
+    assert ready_through_the_proxy() == "200"
+
+
+def servers():
+    """Image and start time of both server containers (the standby's is created, not running)."""
+    found = {}
+    for name in ("fleet-app1", "fleet-app2"):
+        (container,) = json.loads(lab_host(name).check_output("docker inspect wandb-local"))
+        found[name] = (container["Config"]["Image"], container["State"]["Running"], container["State"]["StartedAt"])
+    return found
+
+
+def test_check_mode_of_the_day2_playbooks_completes_and_changes_nothing(host):
+    """The day-2 playbooks preview too (AWX's "Check" job type): --check --diff of backup.yml,
+    restore.yml and upgrade.yml (to the next stand-in release) on the converged fleet completes and
+    leaves the database, /vol, both servers and the backups as they were, with no secret at -vvv."""
+    before = (site_state(host), servers())
+    for playbook, extra_vars in (
+        (BACKUP_PLAYBOOK, None),
+        (RESTORE_PLAYBOOK, {"wandb_restore_backup": "latest"}),
+        (UPGRADE_PLAYBOOK, standin_release("0.2.0")),
+    ):
+        run = run_playbook(playbook, "--check", "--diff", "-vvv", extra_vars=extra_vars)
+        assert run.returncode == 0, f"{playbook} --check failed:\n{run.tail()}"
+        assert_no_secret(run)
+        assert (site_state(host), servers()) == before, f"{playbook} --check changed the site"
     assert ready_through_the_proxy() == "200"
 
 
