@@ -365,6 +365,16 @@ class Bench:
             _seconds, proc = lab.sh(host, "python3 /root/bench/backup_host.py %s" % " ".join(argv))
             return json.loads(proc.stdout.strip().splitlines()[-1])
 
+        def program(args):
+            """The program timed on the host, as the raw tools are (docker exec's own cost left out)."""
+            _seconds, proc = lab.sh(
+                host,
+                "started=$(date +%%s.%%N); /usr/local/sbin/wandb-backup %s >/dev/null; echo $started $(date +%%s.%%N)"
+                % args,
+            )
+            started, ended = map(float, proc.stdout.split())
+            return ended - started, proc
+
         tool("setup")
         size = self.args.backup_size
         log("backup: generating the data set (%s rows, %s objects of %s KiB, one of %s MiB)" % size)
@@ -373,14 +383,14 @@ class Bench:
         fleet.playbook("backup.yml", label="backup")
         program_backup, program_restore, raw_backup, raw_restore = [], [], [], []
         for index in range(self.args.repeat):
-            seconds, _proc = lab.sh(host, "/usr/local/sbin/wandb-backup run >/dev/null")
+            seconds, _proc = program("run")
             program_backup.append(seconds)
             raw_backup.append(tool("raw-backup", "/root/bench/raw")["seconds"])
             # Restores with the servers stopped, as restore.yml does, each into an emptied bucket (as
             # after a loss; mc mirror would skip the objects the other side had just put back).
             lab.run(["docker", "exec", app, "docker", "stop", "wandb-local"])
             tool("wipe-bucket")
-            seconds, proc = lab.sh(host, "/usr/local/sbin/wandb-backup restore latest --database --bucket >/dev/null")
+            seconds, proc = program("restore latest --database --bucket")
             program_restore.append(seconds)
             # Its log lines say where the time went (verification, database, bucket).
             restore_log = proc.stderr.strip().splitlines()

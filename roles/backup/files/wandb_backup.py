@@ -506,14 +506,17 @@ def make_target(config):
 
 # --- writing files ---------------------------------------------------------------------------------
 class _Sink:
-    """Where a backup file's bytes go: the file, or `age` writing the file; counts and hashes
-    nothing (the file is hashed once it is closed, as stored)."""
+    """Where a backup file's bytes go: the file, or `age` writing the file. close() returns the
+    file's manifest entry (size and sha256 as stored): a plain file is hashed as it is written (no
+    second read of a large dump), an encrypted one once age has written it."""
 
     def __init__(self, path, encryption):
         self.path = path
         self.file = open(path, "wb")
         os.chmod(path, 0o600)
         self.proc = None
+        self.digest = None
+        self.size = 0
         if encryption:
             command = ["age"]
             for recipient in encryption.get("recipients", []):
@@ -522,8 +525,12 @@ class _Sink:
             self.stream = self.proc.stdin
         else:
             self.stream = self.file
+            self.digest = hashlib.sha256()
 
     def write(self, data):
+        if self.digest is not None:
+            self.digest.update(data)
+            self.size += len(data)
         return self.stream.write(data)
 
     def close(self):
@@ -536,6 +543,9 @@ class _Sink:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.path)
                 raise BackupError("age failed writing %s: %s" % (os.path.basename(self.path), error.strip()))
         self.file.close()
+        if self.digest is None:
+            return _file_entry(self.path)
+        return {"size": self.size, "sha256": self.digest.hexdigest()}
 
 
 def _suffix(encryption):
@@ -910,6 +920,10 @@ def take_backup(config, target=None, now=None, clock=time.time):
     log.info("backup %s to %s", backup_id, target.describe())
     mysql = None
     writing = "the backup"
+    # The S3 client (boto3's import and setup take a few tenths of a second) is made while the
+    # database is dumped; the bucket is still copied only after the dump.
+    preparing = ThreadPoolExecutor(max_workers=1)
+    client = preparing.submit(s3_client, config["bucket"]) if config.get("bucket") else None
     try:
         version = server_version(config)
         files = {}
@@ -929,24 +943,20 @@ def take_backup(config, target=None, now=None, clock=time.time):
             name = writing = "mysql.sql.gz" + suffix
             sink = _Sink(os.path.join(staging, name), encryption)
             sql_bytes = mysql.dump(sink)
-            sink.close()
-            files[name] = _file_entry(os.path.join(staging, name))
+            files[name] = sink.close()
             manifest["database"] = {"name": config["mysql"]["database"], "sql_bytes": sql_bytes, "file": name}
             log.info("database %s dumped: %d bytes of SQL", config["mysql"]["database"], sql_bytes)
         # 2. The bucket, after the dump.
         if config.get("bucket"):
             source = config["bucket"]
-            client = s3_client(source)
             name = writing = "bucket.tar" + suffix
             sink = _Sink(os.path.join(staging, name), encryption)
-            index = dump_bucket(client, source["bucket"], source.get("prefix", ""), sink)
-            sink.close()
-            files[name] = _file_entry(os.path.join(staging, name))
+            index = dump_bucket(client.result(), source["bucket"], source.get("prefix", ""), sink)
+            files[name] = sink.close()
             index_name = writing = "bucket-index.json" + suffix
             sink = _Sink(os.path.join(staging, index_name), encryption)
             sink.write(json.dumps(index, indent=1, sort_keys=True).encode())
-            sink.close()
-            files[index_name] = _file_entry(os.path.join(staging, index_name))
+            files[index_name] = sink.close()
             manifest["bucket"] = {
                 "bucket": source["bucket"],
                 "objects": len(index),
@@ -969,8 +979,7 @@ def take_backup(config, target=None, now=None, clock=time.time):
             sink = _Sink(os.path.join(staging, name), encryption)
             with open(server_files, "rb") as handle:
                 shutil.copyfileobj(handle, sink, CHUNK)
-            sink.close()
-            files[name] = _file_entry(os.path.join(staging, name))
+            files[name] = sink.close()
             manifest["server"].update({"image": meta.get("image"), "host": meta.get("host"), "files": name})
             manifest["server"].update({"files_staged_at": meta.get("staged_at"), "paths": meta.get("paths", [])})
         # 4. The manifest, last.
@@ -993,6 +1002,7 @@ def take_backup(config, target=None, now=None, clock=time.time):
         target.abort(staging)
         raise
     finally:
+        preparing.shutdown(wait=True)
         if mysql:
             mysql.close()
     log.info("backup %s complete: %d bytes in %.1f s", backup_id, manifest["size_bytes"], manifest["duration_seconds"])
