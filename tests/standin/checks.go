@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -402,7 +403,13 @@ func checkRedis(ctx context.Context, raw string) error {
 	return client.Del(ctx, key).Err()
 }
 
+// One probe at a time: /ready answers concurrent requests (the proxy's health checks, samplers of
+// an error window), and one request removing the file another just wrote failed it with ENOENT.
+var writeProbe sync.Mutex
+
 func checkWritable(dir string) error {
+	writeProbe.Lock()
+	defer writeProbe.Unlock()
 	probe := filepath.Join(dir, ".standin-write-probe")
 	if err := os.WriteFile(probe, []byte(version), 0o600); err != nil {
 		return fmt.Errorf("%s is not writable by uid %d: %w", dir, os.Getuid(), err)

@@ -101,3 +101,26 @@ func TestDirtyAndBrokenMessages(t *testing.T) {
 		t.Error("a default build must not be the broken one")
 	}
 }
+
+func TestConcurrentWriteProbesDoNotFailEachOther(t *testing.T) {
+	dir := t.TempDir()
+	errs := make(chan error, 400)
+	done := make(chan struct{})
+	for worker := 0; worker < 8; worker++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				errs <- checkWritable(dir)
+			}
+			done <- struct{}{}
+		}()
+	}
+	for worker := 0; worker < 8; worker++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("a concurrent probe failed: %v", err)
+		}
+	}
+}
