@@ -335,6 +335,9 @@ func checkBucket(ctx context.Context, raw, region string) error {
 	if !exists {
 		return fmt.Errorf("bucket %q does not exist", t.bucket)
 	}
+	// One probe object at a time, as for /vol: a concurrent request's removal failed the stat.
+	writeProbe.Lock()
+	defer writeProbe.Unlock()
 	key := strings.TrimPrefix(t.prefix+"/.wandb-standin-probe", "/")
 	body := []byte("probe " + version)
 	if _, err := client.PutObject(ctx, t.bucket, key, bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
@@ -403,8 +406,9 @@ func checkRedis(ctx context.Context, raw string) error {
 	return client.Del(ctx, key).Err()
 }
 
-// One probe at a time: /ready answers concurrent requests (the proxy's health checks, samplers of
-// an error window), and one request removing the file another just wrote failed it with ENOENT.
+// One write probe at a time (the /vol file, the bucket's object): /ready answers concurrent requests
+// (the proxy's health checks, samplers of an error window), and one request removing the probe
+// another had just written failed that one (ENOENT, or a 404 on the object's stat).
 var writeProbe sync.Mutex
 
 func checkWritable(dir string) error {
