@@ -13,6 +13,8 @@
 //   - LOCAL_RESTORE=true prints a temporary restore username and password to the log.
 //   - GET /version reports its own version; :8181/metrics serves Prometheus text.
 //   - /ws upgrades to a WebSocket echo and /upload counts a request body (proxy tests).
+//   - /graphql, /files/.../file_stream and /standin/runs/...: the part of the W&B API the wandb
+//     SDK uses to log a run, so the real SDK can judge a deployment (wandbapi.go).
 //   - SIGTERM stops it cleanly.
 package main
 
@@ -42,6 +44,8 @@ type server struct {
 	volPath   string
 	startedAt time.Time
 
+	api *wandbAPI
+
 	mu         sync.Mutex
 	migrations string // "pending", "ok" or an error text
 }
@@ -51,7 +55,7 @@ func newServer(env map[string]string) *server {
 	if vol == "" {
 		vol = "/vol"
 	}
-	return &server{env: env, volPath: vol, startedAt: time.Now(), migrations: "pending"}
+	return &server{env: env, volPath: vol, startedAt: time.Now(), migrations: "pending", api: newWandbAPI(env)}
 }
 
 func (s *server) setMigrations(state string) {
@@ -189,6 +193,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"version": version, "standin": "true"})
 	})
+	s.api.register(mux)
 	mux.HandleFunc("/ws", websocketEcho)
 	mux.HandleFunc("/upload", countUpload)
 	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
