@@ -257,10 +257,18 @@ func main() {
 	defer stop()
 	go s.runMigrations(ctx)
 
-	app := &http.Server{Addr: ":8080", Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	// STANDIN_ADDR / STANDIN_METRICS_ADDR move it off the container's ports (controller-side tests).
+	appAddr, metricsAddr := env["STANDIN_ADDR"], env["STANDIN_METRICS_ADDR"]
+	if appAddr == "" {
+		appAddr = ":8080"
+	}
+	if metricsAddr == "" {
+		metricsAddr = ":8181"
+	}
+	app := &http.Server{Addr: appAddr, Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	metricsMux := http.NewServeMux()
 	metricsMux.HandleFunc("/metrics", metricsHandler)
-	metrics := &http.Server{Addr: ":8181", Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
+	metrics := &http.Server{Addr: metricsAddr, Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
 
 	errs := make(chan error, 2)
 	for _, srv := range []*http.Server{app, metrics} {
@@ -270,7 +278,7 @@ func main() {
 			}
 		}(srv)
 	}
-	log.Printf("listening on :8080 (app) and :8181 (metrics)")
+	log.Printf("listening on %s (app) and %s (metrics)", appAddr, metricsAddr)
 
 	select {
 	case err := <-errs:
