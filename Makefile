@@ -42,7 +42,7 @@ help:
 # environment (tests/lab/ee) needs the venv: it starts after `deps`, and is waited for before molecule.
 test:
 	@rm -f build/stages.log build/lab.rc build/ee.rc && mkdir -p build && date +%s > build/stages.start
-	@(tests/lab/setup docker base-image minio standin > build/lab.log 2>&1; echo $$? > build/lab.rc) &
+	@(tests/lab/setup docker base-image minio standin client-sdk > build/lab.log 2>&1; echo $$? > build/lab.rc) &
 	@$(STAGE) deps $(MAKE) --no-print-directory deps
 	@# The execution environment needs the venv (ansible-builder) and the lab's base image.
 	@(tests/lab/setup ee > build/ee.log 2>&1; echo $$? > build/ee.rc) &

@@ -13,6 +13,8 @@
 //   - LOCAL_RESTORE=true prints a temporary restore username and password to the log.
 //   - GET /version reports its own version; :8181/metrics serves Prometheus text.
 //   - /ws upgrades to a WebSocket echo and /upload counts a request body (proxy tests).
+//   - /graphql, /files/.../file_stream and /standin/runs/...: the part of the W&B API the wandb
+//     SDK uses to log a run, so the real SDK can judge a deployment (wandbapi.go).
 //   - SIGTERM stops it cleanly.
 package main
 
@@ -42,6 +44,8 @@ type server struct {
 	volPath   string
 	startedAt time.Time
 
+	api *wandbAPI
+
 	mu         sync.Mutex
 	migrations string // "pending", "ok" or an error text
 }
@@ -51,7 +55,7 @@ func newServer(env map[string]string) *server {
 	if vol == "" {
 		vol = "/vol"
 	}
-	return &server{env: env, volPath: vol, startedAt: time.Now(), migrations: "pending"}
+	return &server{env: env, volPath: vol, startedAt: time.Now(), migrations: "pending", api: newWandbAPI(env)}
 }
 
 func (s *server) setMigrations(state string) {
@@ -189,6 +193,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"version": version, "standin": "true"})
 	})
+	s.api.register(mux)
 	mux.HandleFunc("/ws", websocketEcho)
 	mux.HandleFunc("/upload", countUpload)
 	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
@@ -252,10 +257,18 @@ func main() {
 	defer stop()
 	go s.runMigrations(ctx)
 
-	app := &http.Server{Addr: ":8080", Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	// STANDIN_ADDR / STANDIN_METRICS_ADDR move it off the container's ports (controller-side tests).
+	appAddr, metricsAddr := env["STANDIN_ADDR"], env["STANDIN_METRICS_ADDR"]
+	if appAddr == "" {
+		appAddr = ":8080"
+	}
+	if metricsAddr == "" {
+		metricsAddr = ":8181"
+	}
+	app := &http.Server{Addr: appAddr, Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	metricsMux := http.NewServeMux()
 	metricsMux.HandleFunc("/metrics", metricsHandler)
-	metrics := &http.Server{Addr: ":8181", Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
+	metrics := &http.Server{Addr: metricsAddr, Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
 
 	errs := make(chan error, 2)
 	for _, srv := range []*http.Server{app, metrics} {
@@ -265,7 +278,7 @@ func main() {
 			}
 		}(srv)
 	}
-	log.Printf("listening on :8080 (app) and :8181 (metrics)")
+	log.Printf("listening on %s (app) and %s (metrics)", appAddr, metricsAddr)
 
 	select {
 	case err := <-errs:

@@ -1,0 +1,341 @@
+package main
+
+// The part of the W&B server API the wandb SDK 0.31 uses to log a run, as measured with a
+// recording server (../shared/wandb-facts.md, "Clients"): enough for the REAL SDK to judge a
+// deployment (login, a run's metrics, its files going straight to the bucket). This is a
+// contract for tests, NOT a W&B implementation: no users, no projects, no read-back API.
+//
+//   - POST /graphql with Authorization: Basic base64("api:<key>"), the key checked against
+//     STANDIN_API_KEY (401 otherwise, and always 401 when STANDIN_API_KEY is unset). Operations
+//     by operationName: Viewer, UpsertBucket, ServerFeaturesQuery,
+//     OrganizationCoreWeaveOrganizationID, CreateRunFiles (upload URLs presigned with AWS
+//     Signature V4 for the bucket in BUCKET, as the real server signs them).
+//   - POST /files/<entity>/<project>/<run>/file_stream: history lines, summary, uploaded names,
+//     complete and exit code are kept.
+//   - GET /standin/runs/<entity>/<project>/<run>: what was kept, as JSON (for tests only).
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// uploadURLLifetime is how long a presigned upload URL stays valid.
+const uploadURLLifetime = 24 * time.Hour
+
+type runRecord struct {
+	Entity   string         `json:"entity"`
+	Project  string         `json:"project"`
+	Run      string         `json:"run"`
+	History  []string       `json:"history"`
+	Summary  map[string]any `json:"summary"`
+	Uploaded []string       `json:"uploaded"`
+	Files    []string       `json:"files"`
+	Objects  []string       `json:"objects"`
+	Complete bool           `json:"complete"`
+	ExitCode *int           `json:"exitcode"`
+}
+
+type wandbAPI struct {
+	env map[string]string
+	now func() time.Time
+
+	mu   sync.Mutex
+	runs map[string]*runRecord
+}
+
+func newWandbAPI(env map[string]string) *wandbAPI {
+	return &wandbAPI{env: env, now: time.Now, runs: map[string]*runRecord{}}
+}
+
+func (a *wandbAPI) register(mux *http.ServeMux) {
+	mux.HandleFunc("/graphql", a.graphql)
+	mux.HandleFunc("/files/", a.fileStream)
+	mux.HandleFunc("/standin/runs/", a.showRun)
+}
+
+func (a *wandbAPI) defaultEntity() string {
+	if e := a.env["STANDIN_ENTITY"]; e != "" {
+		return e
+	}
+	return "standin"
+}
+
+// authorized checks Basic "api:<key>" against STANDIN_API_KEY in constant time.
+func (a *wandbAPI) authorized(r *http.Request) bool {
+	want := a.env["STANDIN_API_KEY"]
+	user, key, ok := r.BasicAuth()
+	if want == "" || !ok || user != "api" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(key), []byte(want)) == 1
+}
+
+func (a *wandbAPI) run(entity, project, name string) *runRecord {
+	id := entity + "/" + project + "/" + name
+	rec, ok := a.runs[id]
+	if !ok {
+		rec = &runRecord{Entity: entity, Project: project, Run: name, History: []string{}, Summary: map[string]any{},
+			Uploaded: []string{}, Files: []string{}, Objects: []string{}}
+		a.runs[id] = rec
+	}
+	return rec
+}
+
+type graphqlRequest struct {
+	OperationName string         `json:"operationName"`
+	Query         string         `json:"query"`
+	Variables     map[string]any `json:"variables"`
+}
+
+func stringVar(vars map[string]any, name, fallback string) string {
+	if v, ok := vars[name].(string); ok && v != "" {
+		return v
+	}
+	return fallback
+}
+
+func (a *wandbAPI) graphql(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST only"})
+		return
+	}
+	if !a.authorized(r) {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": []map[string]string{{"message": "invalid API key"}}})
+		return
+	}
+	var req graphqlRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []map[string]string{{"message": "bad JSON: " + err.Error()}}})
+		return
+	}
+	if req.Variables == nil {
+		req.Variables = map[string]any{}
+	}
+	entity := a.defaultEntity()
+	switch req.OperationName {
+	case "Viewer":
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{
+			"id": "standin-viewer", "entity": entity, "username": entity, "email": entity + "@standin.invalid",
+			"admin": false, "flags": "{}", "teams": map[string]any{"edges": []any{}},
+		}}})
+	case "UpsertBucket":
+		entity = stringVar(req.Variables, "entity", entity)
+		project := stringVar(req.Variables, "project", "uncategorized")
+		name := stringVar(req.Variables, "name", "")
+		if name == "" {
+			writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]string{{"message": "UpsertBucket without a run name"}}})
+			return
+		}
+		a.mu.Lock()
+		a.run(entity, project, name)
+		a.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"upsertBucket": map[string]any{
+			"inserted": true,
+			"bucket": map[string]any{
+				"id": "standin-" + name, "name": name, "displayName": stringVar(req.Variables, "displayName", name),
+				"description": nil, "config": nil, "sweepName": nil, "historyLineCount": 0,
+				"project": map[string]any{"id": "standin-" + project, "name": project,
+					"entity": map[string]any{"id": "standin-" + entity, "name": entity}},
+			},
+		}}})
+	case "ServerFeaturesQuery":
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"serverInfo": map[string]any{"features": []any{}}}})
+	case "OrganizationCoreWeaveOrganizationID":
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"entity": nil}})
+	case "CreateRunFiles":
+		a.createRunFiles(w, req.Variables, entity)
+	default:
+		log.Printf("graphql: the stand-in does not answer %q", req.OperationName)
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]string{
+			{"message": fmt.Sprintf("the stand-in does not answer %q (a test stand-in, not the W&B server)", req.OperationName)}}})
+	}
+}
+
+func (a *wandbAPI) createRunFiles(w http.ResponseWriter, vars map[string]any, entity string) {
+	entity = stringVar(vars, "entity", entity)
+	project := stringVar(vars, "project", "uncategorized")
+	name := stringVar(vars, "run", "")
+	var files []string
+	if raw, ok := vars["files"].([]any); ok {
+		for _, f := range raw {
+			if s, ok := f.(string); ok {
+				files = append(files, s)
+			}
+		}
+	}
+	target, err := parseBucket(a.env["BUCKET"], a.env["AWS_REGION"])
+	if err != nil || name == "" {
+		msg := "CreateRunFiles without a run"
+		if err != nil {
+			msg = maskSecrets(err.Error(), a.env)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]string{{"message": msg}}})
+		return
+	}
+	region := a.env["AWS_REGION"]
+	if region == "" {
+		region = "us-east-1"
+	}
+	scheme := "http"
+	if target.secure {
+		scheme = "https"
+	}
+	now := a.now()
+	answers := []map[string]any{}
+	a.mu.Lock()
+	rec := a.run(entity, project, name)
+	for _, f := range files {
+		key := runObjectKey(target.prefix, entity, project, name, f)
+		answers = append(answers, map[string]any{"name": f, "uploadUrl": presignV4(http.MethodPut, scheme, target.endpoint,
+			"/"+target.bucket+"/"+key, target.accessKey, target.secretKey, region, now, uploadURLLifetime)})
+		rec.Files = append(rec.Files, f)
+		rec.Objects = append(rec.Objects, target.bucket+"/"+key)
+	}
+	a.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"createRunFiles": map[string]any{
+		"runID": name, "uploadHeaders": []string{}, "files": answers,
+	}}})
+}
+
+// runObjectKey is where the stand-in puts a run's file in the bucket: [PREFIX/]ENTITY/PROJECT/RUN/NAME.
+func runObjectKey(prefix, entity, project, run, name string) string {
+	return strings.TrimPrefix(strings.Trim(prefix, "/")+"/"+entity+"/"+project+"/"+run+"/"+name, "/")
+}
+
+type fileStreamChunk struct {
+	Offset  int      `json:"offset"`
+	Content []string `json:"content"`
+}
+
+type fileStreamRequest struct {
+	Files    map[string]fileStreamChunk `json:"files"`
+	Uploaded []string                   `json:"uploaded"`
+	Complete *bool                      `json:"complete"`
+	ExitCode *int                       `json:"exitcode"`
+}
+
+// fileStream keeps what the SDK streams while a run lives: /files/ENTITY/PROJECT/RUN/file_stream.
+func (a *wandbAPI) fileStream(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) != 5 || parts[4] != "file_stream" || r.Method != http.MethodPost {
+		http.NotFound(w, r)
+		return
+	}
+	if !a.authorized(r) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid API key"})
+		return
+	}
+	var req fileStreamRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad JSON: " + err.Error()})
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rec := a.run(parts[1], parts[2], parts[3])
+	for name, chunk := range req.Files {
+		switch name {
+		case "wandb-history.jsonl":
+			rec.History = append(rec.History, chunk.Content...)
+		case "wandb-summary.json":
+			if n := len(chunk.Content); n > 0 {
+				summary := map[string]any{}
+				if err := json.Unmarshal([]byte(chunk.Content[n-1]), &summary); err == nil {
+					rec.Summary = summary
+				}
+			}
+		}
+	}
+	rec.Uploaded = append(rec.Uploaded, req.Uploaded...)
+	if req.Complete != nil && *req.Complete {
+		rec.Complete = true
+	}
+	if req.ExitCode != nil {
+		rec.ExitCode = req.ExitCode
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"exitcode": nil, "limits": map[string]any{}})
+}
+
+func (a *wandbAPI) showRun(w http.ResponseWriter, r *http.Request) {
+	id := strings.Trim(strings.TrimPrefix(r.URL.Path, "/standin/runs/"), "/")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rec, ok := a.runs[id]
+	if !ok || strings.Count(id, "/") != 2 {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no run " + id + " at this stand-in"})
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+// awsEscape is S3's URI encoding: unreserved characters stay, everything else is %XX (upper case);
+// slashes stay only in paths.
+func awsEscape(s string, keepSlash bool) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~' || (keepSlash && c == '/') {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+// presignV4 returns a query-string-authenticated URL (AWS Signature Version 4, UNSIGNED-PAYLOAD,
+// only the host header signed), the way S3 and MinIO check a presigned URL. path is /BUCKET/KEY
+// (path style, as S3-compatible endpoints want), not yet escaped.
+func presignV4(method, scheme, host, path, accessKey, secretKey, region string, at time.Time, expires time.Duration) string {
+	at = at.UTC()
+	date := at.Format("20060102")
+	stamp := at.Format("20060102T150405Z")
+	scope := date + "/" + region + "/s3/aws4_request"
+	query := map[string]string{
+		"X-Amz-Algorithm":     "AWS4-HMAC-SHA256",
+		"X-Amz-Credential":    accessKey + "/" + scope,
+		"X-Amz-Date":          stamp,
+		"X-Amz-Expires":       fmt.Sprint(int(expires.Seconds())),
+		"X-Amz-SignedHeaders": "host",
+	}
+	names := make([]string, 0, len(query))
+	for k := range query {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	pairs := make([]string, 0, len(names))
+	for _, k := range names {
+		pairs = append(pairs, awsEscape(k, false)+"="+awsEscape(query[k], false))
+	}
+	canonicalQuery := strings.Join(pairs, "&")
+	escapedPath := awsEscape(path, true)
+	canonical := strings.Join([]string{method, escapedPath, canonicalQuery, "host:" + host, "", "host", "UNSIGNED-PAYLOAD"}, "\n")
+	digest := sha256.Sum256([]byte(canonical))
+	toSign := "AWS4-HMAC-SHA256\n" + stamp + "\n" + scope + "\n" + hex.EncodeToString(digest[:])
+	key := hmacSHA256([]byte("AWS4"+secretKey), date)
+	key = hmacSHA256(key, region)
+	key = hmacSHA256(key, "s3")
+	key = hmacSHA256(key, "aws4_request")
+	signature := hex.EncodeToString(hmacSHA256(key, toSign))
+	u := url.URL{Scheme: scheme, Host: host, Opaque: "//" + host + escapedPath,
+		RawQuery: canonicalQuery + "&X-Amz-Signature=" + signature}
+	return u.String()
+}
