@@ -303,6 +303,8 @@ class Bench:
         sys.path.insert(0, str(lab.ROOT / "molecule" / "_shared" / "tests"))
         from lab_playbook import standin_release
 
+        # standin_release reads the archives from the lab cache.
+        os.environ.setdefault("WANDB_LAB_CACHE", lab.lab_cache())
         upgrades, floors, releases = [], [], ["0.2.0", "0.3.0"]
         for index in range(self.args.repeat):
             if index and index % len(releases) == 0:
@@ -319,7 +321,6 @@ class Bench:
             )
             tag = releases[index % len(releases)]
             extra = site.dir / ("upgrade-%s.json" % tag)
-            os.environ.setdefault("WANDB_LAB_CACHE", lab.lab_cache())
             extra.write_text(json.dumps(standin_release(tag)), encoding="utf-8")
 
             def move(site=site, extra=extra, tag=tag):

@@ -38,6 +38,16 @@ def _scenario_secrets():
     return found
 
 
+def assert_no_scenario_secret(outputs, at_vvv=False):
+    """No secret of the scenario in the outputs of the runs a test made (at -vvv when asked)."""
+    assert outputs, "no run was recorded"
+    lines = "\n".join(outputs).splitlines()
+    if at_vvv:
+        assert any("ESTABLISH" in line for line in lines), "the runs were not at -vvv"
+    findings = scan_lines(lines, _scenario_secrets())
+    assert not findings, report(findings)
+
+
 def test_no_secret_in_the_output_of_converge_and_idempotence():
     log = _ephemeral() / "provisioner.log"
     assert log.is_file(), f"{log} is missing: is ANSIBLE_LOG_PATH set in the Molecule provisioner env?"

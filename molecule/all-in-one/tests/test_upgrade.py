@@ -18,8 +18,7 @@ import pytest
 from lab_playbook import run_playbook
 from lab_playbook import standin_release as release
 from proxy_watch import ProxyWatch
-from secret_scan import report, scan_lines
-from test_secret_scan import _scenario_secrets
+from test_secret_scan import assert_no_scenario_secret
 
 HOST = "all-in-one"
 testinfra_hosts = [f"ansible://{HOST}"]
@@ -146,8 +145,4 @@ def test_a_broken_release_rolls_back_with_the_data_intact(host):
 
 
 def test_no_secret_in_the_upgrade_runs_at_vvv():
-    assert OUTPUTS, "no run was recorded"
-    lines = "\n".join(OUTPUTS).splitlines()
-    assert any("ESTABLISH" in line for line in lines), "the runs were not at -vvv"
-    findings = scan_lines(lines, _scenario_secrets())
-    assert not findings, report(findings)
+    assert_no_scenario_secret(OUTPUTS, at_vvv=True)

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from lab_playbook import lab_host, run_playbook, standin_release
-from secret_scan import report, scan_lines
-from test_secret_scan import _scenario_secrets
+from test_secret_scan import assert_no_scenario_secret
 
 testinfra_hosts = ["ansible://fleet-mysql"]
 
@@ -212,8 +211,7 @@ def assert_error_window_measured(run, took, capsys):
 
 
 def assert_no_secret(run):
-    findings = scan_lines(run.output.splitlines(), _scenario_secrets())
-    assert not findings, report(findings)
+    assert_no_scenario_secret([run.output])
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,8 @@ from datetime import datetime
 import pytest
 from lab_playbook import lab_host, run_playbook, standin_release
 from proxy_watch import ProxyWatch
-from secret_scan import report, scan_lines
 from test_backup_restore import UPGRADE_PLAYBOOK, WINDOW, helper, ready_through_the_proxy, say, servers
-from test_secret_scan import _scenario_secrets
+from test_secret_scan import assert_no_scenario_secret
 
 testinfra_hosts = ["ansible://fleet-mysql"]
 
@@ -87,8 +86,4 @@ def test_a_rerun_at_the_same_release_changes_nothing(host):
 
 
 def test_no_secret_in_the_upgrade_runs_at_vvv():
-    assert OUTPUTS, "no run was recorded"
-    lines = "\n".join(OUTPUTS).splitlines()
-    assert any("ESTABLISH" in line for line in lines), "the runs were not at -vvv"
-    findings = scan_lines(lines, _scenario_secrets())
-    assert not findings, report(findings)
+    assert_no_scenario_secret(OUTPUTS, at_vvv=True)
