@@ -1,6 +1,7 @@
 """The backup program's logic (roles/backup/files/wandb_backup.py): ids, manifest, retention,
 checksum verification, metrics, and a whole run into a directory target with stand-in MySQL tools."""
 
+import base64
 import datetime
 import gzip
 import hashlib
@@ -439,7 +440,10 @@ class FakeS3:
         data = self.objects[Key]
         return {"ContentLength": len(data), "Body": io.BytesIO(data)}
 
-    def put_object(self, Bucket, Key, Body):
+    def put_object(self, Bucket, Key, Body, ChecksumSHA256=None):
+        # As an S3 endpoint does: a body that does not match the SHA-256 it came with is refused.
+        if ChecksumSHA256 != base64.b64encode(hashlib.sha256(Body).digest()).decode():
+            raise RuntimeError("XAmzContentChecksumMismatch for %s" % Key)
         with self.lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
