@@ -11,6 +11,8 @@ Figures (benchmarks/README.md says what each measures and why):
   window   the error window through the proxy of a settings change vs container stop+start+ready
   upgrade  the error window through the proxy of upgrade.yml to the next release vs its stop+start+ready
   backup   the backup program vs mysqldump | gzip + mc mirror (and mydumper vs mysqldump)
+  failover the error window through the proxy of the active server host stopped vs the watchdog's
+           detection interval plus the standby's container started by hand until /ready
   scaling  converge and rerun of the redis tier on 1, 2, 4 and 8 hosts
 
 --smoke (make test): the scaling figure on one host, once, and the whole report; no thresholds.
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lab
 import report
 
-ORDER = ["fresh", "rerun", "window", "upgrade", "backup", "scaling"]
+ORDER = ["fresh", "rerun", "window", "upgrade", "backup", "failover", "scaling"]
 HERE = Path(__file__).resolve().parent
 AIO = {"name": "bench-aio"}
 FLOOR = {
@@ -352,6 +354,94 @@ class Bench:
             "windows": {"upgrade": [entry[0] for entry in upgrades], "floor": [entry[0] for entry in floors]},
         }
 
+    # --- 4c. error window of an automatic failover -----------------------------------------------
+    def _serving(self, apps):
+        """The server host whose watchdog holds the lease and serves (None while none does)."""
+        for app in apps:
+            _seconds, proc = lab.sh(app, "wandb-failover status --json", check=False, timeout=20)
+            try:
+                state = json.loads(proc.stdout or "{}")
+            except ValueError:
+                continue
+            if state.get("state") == "active" and state.get("serving"):
+                return app, state
+        return None, None
+
+    def _wait_serving(self, apps, url, ca, not_host=None, limit=300):
+        from ansible_collections.wandb_local.fleet.plugins.module_utils import _error_window as error_window
+
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            host, _state = self._serving(apps)
+            if host and host != not_host and error_window.probe(url, 0.5, ca_path=str(ca))[0]:
+                return host
+            time.sleep(0.5)
+        raise RuntimeError("no server host took over within %d s" % limit)
+
+    def failover(self):
+        """The active server host stopped (the host dies) until /ready answers 200 through the proxy
+        again, served by the standby; against the floor: the watchdog's detection interval plus the
+        standby's container started by hand (its watchdog paused) until /ready through the proxy."""
+        sys.path.insert(0, str(lab.ROOT / "build" / "collections"))
+        fleet = self.need_fleet()
+        apps = [p["name"] for p in fleet.platforms if "wandb_server" in p.get("groups", [])]
+        proxy = next(p["name"] for p in fleet.platforms if "wandb_proxy" in p.get("groups", []))
+        url = "https://%s/ready" % lab.address(proxy)
+        ca = fleet.dir / "wandb-secrets" / "ca" / "ca.crt"
+        _seconds, proc = lab.sh(apps[0], "cat /etc/wandb/failover.json", check=False)
+        if proc.returncode != 0:
+            return {"skipped": "the fleet's server hosts run no failover watchdog (wandb_server_failover)"}
+        config = json.loads(proc.stdout)
+        interval = float(config.get("interval", 1))
+        windows, floors = [], []
+        for index in range(self.args.repeat):
+            active = self._wait_serving(apps, url, ca)
+
+            def kill(active=active):
+                started = time.monotonic()
+                lab.run(["docker", "stop", "-t", "0", active])
+                return self._wait_serving(apps, url, ca, not_host=active, limit=120) and time.monotonic() - started
+
+            windows.append(self._sampled(url, str(ca), kill))
+            lab.run(["docker", "start", active])
+            # The old active comes back as a standby; the floor is measured on the host now serving.
+            serving = self._wait_serving(apps, url, ca)
+
+            def restart(host=serving):
+                lab.sh(host, "wandb-failover pause --for 300")
+                try:
+                    return self._restart_floor(host, url, ca) + interval
+                finally:
+                    lab.sh(host, "wandb-failover resume")
+
+            floor = self._sampled(url, str(ca), restart)
+            floor[0]["window_seconds"] = round(floor[0]["window_seconds"] + interval, 2)
+            floors.append(floor)
+            log(
+                "failover %d/%d: %s stopped, window %.1f s (longest outage %.1f s); floor %.1f s"
+                % (
+                    index + 1,
+                    self.args.repeat,
+                    active,
+                    windows[-1][0]["window_seconds"],
+                    windows[-1][0]["longest_outage_seconds"],
+                    floors[-1][0]["window_seconds"],
+                )
+            )
+        window_stats = stats([entry[0]["window_seconds"] for entry in windows])
+        floor_stats = stats([entry[0]["window_seconds"] for entry in floors])
+        return {
+            "interval_ms": 100,
+            "failover": window_stats,
+            "longest_outage": stats([entry[0]["longest_outage_seconds"] for entry in windows]),
+            "floor": floor_stats,
+            "detection_interval_seconds": interval,
+            "handover_delay_seconds": config.get("handover_delay"),
+            "over_floor_seconds": round(window_stats["median"] - floor_stats["median"], 2),
+            "goal": {"window_max_seconds": 10},
+            "windows": {"failover": [entry[0] for entry in windows], "floor": [entry[0] for entry in floors]},
+        }
+
     # --- 5. backup and restore throughput ------------------------------------------------------------
     def backup(self):
         fleet = self.need_fleet()
@@ -517,6 +607,7 @@ class Bench:
             (None, self.drop_aio),
             ("rerun", self.rerun_fleet),
             ("backup", self.backup),
+            ("failover", self.failover),
             (None, self.drop_fleet),
             ("scaling", self.scaling),
         ]

@@ -122,6 +122,18 @@ def _rows(results):
                 verdict(upgrade["over_floor_seconds"], 2.0, unit=" s"),
             )
         )
+    if not problem("failover", "4c. Error window, failover"):
+        failover = figures["failover"]
+        rows.append(
+            (
+                "4c. Error window, the active server host stopped",
+                "failover " + fmt(failover["failover"]) + ", longest outage " + fmt(failover["longest_outage"]),
+                "detection + start + ready " + fmt(failover["floor"]),
+                "floor + %.1f s" % failover["over_floor_seconds"],
+                "<= 10 s",
+                verdict(failover["failover"]["median"], 10.0, unit=" s"),
+            )
+        )
     if not problem("backup", "5. Backup and restore"):
         backup = figures["backup"]
         size = backup["data"]["total_bytes"] / 1e6
@@ -272,6 +284,25 @@ def markdown(results):
                 fmt(upgrade["longest_outage"]),
                 fmt(upgrade["playbook_seconds"]),
                 fmt(upgrade["floor"]),
+            ),
+            "",
+        ]
+    failover = figures.get("failover", {})
+    if "failover" in failover:
+        out += [
+            "## 4c. Error window of a failover (sampled every %s ms)" % failover.get("interval_ms", 100),
+            "",
+            "The host of the serving server stopped (`docker stop -t 0`) until the standby answers /ready"
+            " through the proxy: window %s, longest outage %s. The floor is the watchdog's detection interval"
+            " (%s s) plus the standby's container stopped and started by hand, its watchdog paused, until"
+            " /ready answers through the proxy: %s. Between the two: the handover delay the fencing needs"
+            " (%s s, docs/high-availability.md) and the proxy's health checks."
+            % (
+                fmt(failover["failover"]),
+                fmt(failover["longest_outage"]),
+                failover["detection_interval_seconds"],
+                fmt(failover["floor"]),
+                failover.get("handover_delay_seconds"),
             ),
             "",
         ]

@@ -165,3 +165,24 @@ def test_a_failed_mydumper_comparison_shows_its_reason_not_only_the_version():
     }
     row = next(line for line in report.table(results).splitlines() if "mydumper vs mysqldump" in line)
     assert "mydumper 0.10.0" in row and "failed: mydumper failed (exit 1): no SHOW MASTER" in row
+
+
+def test_failover_figure_in_table_and_report():
+    results = results_fixture()
+    results["figures"]["failover"] = {
+        "interval_ms": 100,
+        "failover": bench.stats([6.0, 12.0]),
+        "longest_outage": bench.stats([5.0, 11.0]),
+        "floor": bench.stats([2.0, 3.0]),
+        "detection_interval_seconds": 1.0,
+        "handover_delay_seconds": 2.0,
+        "over_floor_seconds": 6.5,
+    }
+    table = report.table(results)
+    assert "failover 9.0 s (6.0-12.0, n=2)" in table and "floor + 6.5 s" in table
+    assert "<= 10 s | met" in table
+    results["figures"]["failover"]["failover"] = bench.stats([11.0, 12.0])
+    assert "**missed**" in report.table(results).split("4c.")[1].splitlines()[0]
+    assert "detection interval (1.0 s)" in report.markdown(results)
+    results["figures"]["failover"] = {"skipped": "no watchdog"}
+    assert "skipped: no watchdog" in report.table(results)
