@@ -560,6 +560,29 @@ def render_metrics(snapshot):
     return "\n".join(lines) + "\n"
 
 
+def notify_status(text):
+    """`systemctl status` shows it (sd_notify STATUS=, NotifyAccess=main)."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(("STATUS=%s" % text).encode(), address)
+    except OSError:
+        pass
+
+
+def status_line(snapshot):
+    return "%s%s%s: %s" % (
+        snapshot["state"],
+        ", serving" if snapshot["serving"] else "",
+        ", paused" if snapshot["paused"] else "",
+        snapshot["reason"],
+    )
+
+
 class StatusHandler(http.server.BaseHTTPRequestHandler):
     watchdog = None
 
@@ -599,6 +622,7 @@ def serve(config, watchdog):
     state_file = os.path.join(config["state_dir"], "state.json")
     control_file = os.path.join(config["state_dir"], "control.json")
     metrics = ""
+    shown = ""
     watchdog.log(
         "%s: watchdog started (lock %s, fence_after %s s, wait_timeout %d s, handover_delay %s s)"
         % (config["name"], config["lock"], config["fence_after"], config["wait_timeout"], config["handover_delay"])
@@ -609,6 +633,10 @@ def serve(config, watchdog):
             watchdog.tick(read_json(control_file))
             snapshot = watchdog.snapshot()
             write_atomic(state_file, json.dumps(snapshot))
+            line = status_line(snapshot)
+            if line != shown:
+                notify_status(line)
+                shown = line
             rendered = render_metrics(snapshot)
             if rendered != metrics and config.get("metrics_file"):
                 try:
@@ -682,8 +710,7 @@ def main(argv=None):
         if args.json:
             print(json.dumps(state))
         else:
-            print("%s: %s%s (%s)" % (state.get("name", "?"), state.get("state", "unknown"),
-                                     ", paused" if state.get("paused") else "", state.get("reason", "no state yet")))
+            print("%s: %s" % (state.get("name", "?"), status_line(state) if state else "no state yet"))
         if args.wait_serving and not state.get("serving"):
             return 1
         return 0 if state else 1
