@@ -111,7 +111,12 @@ def watchdog(world, clock, name="app1", logs=None, **extra):
     lease = FakeLease(name, world)
     container = FakeContainer()
     dog = wf.Watchdog(
-        config(name=name, **extra), lease, container, clock=clock, wall=clock, log=(logs if logs is not None else []).append
+        config(name=name, **extra),
+        lease,
+        container,
+        clock=clock,
+        wall=clock,
+        log=(logs if logs is not None else []).append,
     )
     return dog, lease, container
 
@@ -265,7 +270,7 @@ def test_a_slow_start_has_the_start_grace(world):
 def test_pause_leaves_the_container_and_takes_no_lease(world):
     clock = Clock()
     first, _l1, c1 = watchdog(world, clock, "app1", unready_after=3)
-    second, _l2, c2 = watchdog(world, clock, "app2")
+    second, _l2, _c2 = watchdog(world, clock, "app2")
     run(first, clock, 4)
     paused = {"seq": 1, "pause_until": clock.now + 100}
     c1.stop()  # a playbook stops the server (a restore)
@@ -338,7 +343,8 @@ def test_the_status_endpoint_answers_200_only_when_serving(world):
         import urllib.request
 
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/" % server.server_address[1], timeout=2) as answer:
+            url = "http://127.0.0.1:%d/" % server.server_address[1]
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310
                 return answer.status, json.loads(answer.read())
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())

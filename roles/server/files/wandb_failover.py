@@ -27,6 +27,7 @@ Logs go to stdout (the journal), one line per transition; credentials never appe
 """
 
 import argparse
+import contextlib
 import http.client
 import http.server
 import json
@@ -56,7 +57,7 @@ DEFAULTS = {
     "unready_after": 15.0,
     "start_grace": 300.0,
     "release_backoff": 5.0,
-    "status_address": "0.0.0.0",
+    "status_address": "0.0.0.0",  # noqa: S104 (the proxy asks it from another host)
     "status_port": 8079,
     "state_dir": "/run/wandb-failover",
     "metrics_file": "/var/lib/prometheus/node-exporter/wandb_failover.prom",
@@ -99,7 +100,7 @@ def make_config(raw):
 def wait_timeout(config):
     """The session's wait_timeout (whole seconds, MySQL's unit): longer than the holder needs to notice
     a lost lease and kill its container."""
-    return int(math.ceil(float(config["fence_after"]) + float(config["stop_budget"]) + float(config["margin"])))
+    return math.ceil(float(config["fence_after"]) + float(config["stop_budget"]) + float(config["margin"]))
 
 
 # --- the lease in MySQL ----------------------------------------------------------------------------
@@ -112,12 +113,16 @@ class MySQLLease:
         self.connection = None
 
     def _connect(self):
-        import pymysql  # noqa: PLC0415 (only on the server hosts)
+        import pymysql
 
         db = self.config["mysql"]
         tls = {}
         if db.get("ssl_ca"):
-            tls = {"ssl_ca": db["ssl_ca"], "ssl_verify_cert": True, "ssl_verify_identity": bool(db.get("verify_identity", True))}
+            tls = {
+                "ssl_ca": db["ssl_ca"],
+                "ssl_verify_cert": True,
+                "ssl_verify_identity": bool(db.get("verify_identity", True)),
+            }
         timeout = max(1, int(float(self.config["fence_after"])))
         self.connection = pymysql.connect(
             host=db["host"],
@@ -144,7 +149,7 @@ class MySQLLease:
             if self.connection is None:
                 self._connect()
             return self._query(sql, args)
-        except Exception as error:  # noqa: BLE001 (any failure of the session is the same here)
+        except Exception as error:
             self.close()
             raise LeaseError(describe_error(error)) from None
 
@@ -158,17 +163,15 @@ class MySQLLease:
         try:
             if self.connection is not None:
                 self._query("SELECT RELEASE_LOCK(%s)", (self.config["lock"],))
-        except Exception:  # noqa: BLE001, S110 (closing the session releases it too)
+        except Exception:  # noqa: S110 (closing the session releases it too)
             pass
         self.close()
 
     def close(self):
         connection, self.connection = self.connection, None
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):
                 connection.close()
-            except Exception:  # noqa: BLE001, S110
-                pass
 
 
 class LeaseError(Exception):
@@ -234,26 +237,26 @@ class DockerContainer:
         self.running()
 
     def stop(self):
-        timeout = int(math.ceil(float(self.config["stop_budget"])))
+        timeout = math.ceil(float(self.config["stop_budget"]))
         self._api("POST", "/containers/%s/stop?t=%d" % (urllib.parse.quote(self.config["container"]), timeout), 60)
 
     def kill(self):
         """SIGKILL to the process first (microseconds, no daemon involved), then every running server
         container (by label) through the API."""
         if self.pid:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(int(self.pid), signal.SIGKILL)
-            except OSError:
-                pass
             self.pid = None
         filters = urllib.parse.quote(json.dumps({"label": [self.config["label"]], "status": ["running", "paused"]}))
-        status, body = self._api("GET", "/containers/json?filters=%s" % filters, float(self.config["stop_budget"]))
+        _status, body = self._api("GET", "/containers/json?filters=%s" % filters, float(self.config["stop_budget"]))
         for container in body or []:
             self._api("POST", "/containers/%s/kill" % container["Id"], float(self.config["stop_budget"]))
 
     def ready(self):
         try:
-            with urllib.request.urlopen(self.config["ready_url"], timeout=min(2.0, float(self.config["interval"]))) as r:  # noqa: S310
+            with urllib.request.urlopen(  # noqa: S310 (the configured http URL)
+                self.config["ready_url"], timeout=min(2.0, float(self.config["interval"]))
+            ) as r:
                 return r.status == 200
         except (urllib.error.URLError, OSError, ValueError):
             return False
@@ -312,7 +315,7 @@ class Watchdog:
     def _kill(self):
         try:
             self.container.kill()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.log("%s: killing the server container failed: %s" % (self.config["name"], type(error).__name__))
 
     def _become_standby(self, reason, backoff):
@@ -333,10 +336,8 @@ class Watchdog:
         self._become_standby("fenced: " + reason, backoff=self._seconds("release_backoff"))
 
     def _release(self, reason, backoff):
-        try:
+        with contextlib.suppress(Exception):  # the kill below makes sure
             self.container.stop()
-        except Exception:  # noqa: BLE001, S110 (the kill below makes sure)
-            pass
         self._kill()
         self.lease.release()
         self._become_standby(reason, backoff=backoff)
@@ -442,7 +443,7 @@ class Watchdog:
                 if self.fence_reason is not None:
                     self._fence(self.fence_reason)
                     return
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.last_error = type(error).__name__
             self.ready_now = False
             return
@@ -471,7 +472,7 @@ class Watchdog:
             if self.container.running():
                 self._kill()
                 self.log("%s: killed a server container that ran without the lease" % self.config["name"])
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.last_error = type(error).__name__
         if self.paused or self.clock() < self.backoff_until:
             return
@@ -546,15 +547,36 @@ def render_metrics(snapshot):
     """node_exporter textfile format (as the backup program writes its own)."""
     lines = []
     for name, kind, text, value in (
-        ("wandb_failover_lease_held", "gauge", "1 while this host holds the lease (runs the server).",
-         1 if snapshot["state"] == ACTIVE else 0),
-        ("wandb_failover_serving", "gauge", "1 while the lease is confirmed and the container ready.",
-         1 if snapshot["serving"] else 0),
-        ("wandb_failover_paused", "gauge", "1 while a playbook has paused the watchdog.", 1 if snapshot["paused"] else 0),
-        ("wandb_failover_transitions_total", "counter", "Lease transitions since the watchdog started.",
-         snapshot["transitions"]),
-        ("wandb_failover_last_transition_timestamp_seconds", "gauge", "When the state last changed (Unix time).",
-         int(snapshot["last_transition"])),
+        (
+            "wandb_failover_lease_held",
+            "gauge",
+            "1 while this host holds the lease (runs the server).",
+            1 if snapshot["state"] == ACTIVE else 0,
+        ),
+        (
+            "wandb_failover_serving",
+            "gauge",
+            "1 while the lease is confirmed and the container ready.",
+            1 if snapshot["serving"] else 0,
+        ),
+        (
+            "wandb_failover_paused",
+            "gauge",
+            "1 while a playbook has paused the watchdog.",
+            1 if snapshot["paused"] else 0,
+        ),
+        (
+            "wandb_failover_transitions_total",
+            "counter",
+            "Lease transitions since the watchdog started.",
+            snapshot["transitions"],
+        ),
+        (
+            "wandb_failover_last_transition_timestamp_seconds",
+            "gauge",
+            "When the state last changed (Unix time).",
+            int(snapshot["last_transition"]),
+        ),
     ):
         lines += ["# HELP %s %s" % (name, text), "# TYPE %s %s" % (name, kind), "%s %s" % (name, value)]
     return "\n".join(lines) + "\n"
@@ -586,7 +608,7 @@ def status_line(snapshot):
 class StatusHandler(http.server.BaseHTTPRequestHandler):
     watchdog = None
 
-    def do_GET(self):  # noqa: N802 (the stdlib's name)
+    def do_GET(self):
         snapshot = self.watchdog.snapshot()
         body = json.dumps(snapshot).encode()
         self.send_response(200 if snapshot["serving"] else 503)
@@ -655,7 +677,13 @@ def serve(config, watchdog):
 def control_command(config, pause_until=None, release=False, hold_off=0.0, wait=10.0):
     control_file = os.path.join(config["state_dir"], "control.json")
     control = read_json(control_file)
-    seq = max(int(control.get("seq", 0)), int(read_json(os.path.join(config["state_dir"], "state.json")).get("control_seq", 0))) + 1
+    seq = (
+        max(
+            int(control.get("seq", 0)),
+            int(read_json(os.path.join(config["state_dir"], "state.json")).get("control_seq", 0)),
+        )
+        + 1
+    )
     control["seq"] = seq
     if pause_until is not None:
         control["pause_until"] = pause_until
@@ -694,7 +722,10 @@ def main(argv=None):
         print("wandb-failover: %s" % error, file=sys.stderr)
         return 2
     if args.command == "run":
-        return serve(config, Watchdog(config, MySQLLease(config), DockerContainer(config), log=lambda line: print(line, flush=True)))
+        return serve(
+            config,
+            Watchdog(config, MySQLLease(config), DockerContainer(config), log=lambda line: print(line, flush=True)),
+        )
     if args.command == "fence":
         DockerContainer(config).kill()
         return 0
