@@ -412,3 +412,62 @@ def test_the_config_file_errors_name_no_secret(tmp_path):
 def test_driver_errors_are_told_by_class_and_code_only():
     error = RuntimeError(1045, "Access denied for user 'wandb'@'x' (using password: %s)" % PASSWORD)
     assert wf.describe_error(error) == "RuntimeError 1045"
+
+
+class FakeTraffic:
+    def __init__(self):
+        self.calls = []
+
+    def ensure(self, now):
+        self.calls.append(("ensure", now))
+
+    def allow_until(self, deadline):
+        self.calls.append(("allow", deadline))
+        return True
+
+    def deny(self):
+        self.calls.append(("deny",))
+        return True
+
+
+def test_the_kernel_deadline_follows_each_confirmation_and_is_withdrawn_on_loss(world):
+    clock = Clock()
+    traffic = FakeTraffic()
+    dog = wf.Watchdog(
+        config(), FakeLease("app1", world), FakeContainer(), clock=clock, wall=clock, log=[].append, traffic=traffic
+    )
+    dog.tick()
+    assert traffic.calls[1] == ("deny",), "a starting watchdog lets no traffic through"
+    run(dog, clock, 4)
+    allows = [call for call in traffic.calls if call[0] == "allow"]
+    # The deadline is the confirmation's send time plus fence_after: the kernel cuts the container
+    # off when the fencing thread would kill it, whether or not this process still runs.
+    assert allows and allows[-1][1] == clock.now - 1 + 3
+    frozen = len(traffic.calls)
+    clock.advance(30)  # frozen: nothing pushes the deadline
+    assert not [call for call in traffic.calls[frozen:] if call[0] == "allow"]
+    dog.fence_check()
+    assert ("deny",) in traffic.calls[frozen:]
+
+
+def test_the_iptables_rules():
+    commands = []
+
+    def fake(args):
+        commands.append(args)
+        return 1 if args[0] in ("-L", "-n", "-C") else 0
+
+    fence = wf.TrafficFence({"fence_interface": "docker0"}, run=fake)
+    fence.ensure(0)
+    assert ["-N", "WANDB-FENCE"] in commands
+    assert ["-A", "WANDB-FENCE", "-j", "DROP"] in commands
+    assert ["-I", "DOCKER-USER", "1", "-i", "docker0", "-j", "WANDB-FENCE"] in commands
+    assert ["-I", "DOCKER-USER", "1", "-o", "docker0", "-j", "WANDB-FENCE"] in commands
+    commands.clear()
+    fence.ensure(5)
+    assert commands == [], "checked again only every 10 s"
+    fence.allow_until(86400 * 365 + 3.7)
+    assert commands[-1] == ["-R", "WANDB-FENCE", "1", "-m", "time", "--datestop", "1971-01-01T00:00:03", "-j", "RETURN"]
+    fence.deny()
+    assert commands[-1][6] == wf.TrafficFence.PAST
+    assert wf.TrafficFence({"fence_interface": ""}).allow_until(0)

@@ -35,6 +35,7 @@ import math
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -61,6 +62,8 @@ DEFAULTS = {
     "status_port": 8079,
     "state_dir": "/run/wandb-failover",
     "metrics_file": "/var/lib/prometheus/node-exporter/wandb_failover.prom",
+    # The kernel's dead man's switch: traffic of this bridge passes only until the lease's deadline.
+    "fence_interface": "docker0",
 }
 
 STANDBY, ACTIVE = "standby", "active"
@@ -266,6 +269,70 @@ class ContainerError(Exception):
     pass
 
 
+# --- the kernel's dead man's switch -----------------------------------------------------------------
+class TrafficFence:
+    """Forwarded traffic of the server container's bridge (users in, the container's own connections to
+    MySQL, Redis and the bucket out) passes only until a deadline the holder pushes forward at every
+    confirmation: an iptables rule with the `time` match, which the kernel checks on every packet.
+    A watchdog that is frozen, stopped or hung cannot push it, and whatever still runs of its
+    container is cut off by the kernel at the deadline, without any process of this host running."""
+
+    CHAIN = "WANDB-FENCE"
+    PAST = "1970-01-02T00:00:00"
+
+    def __init__(self, config, run=None):
+        self.interface = config.get("fence_interface") or ""
+        self.run = run or self._run
+        self.failed = False
+        self.ensured_at = None
+
+    @staticmethod
+    def _run(args):
+        command = ["iptables", "-w", "5", *args]
+        return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode  # noqa: S603, S607
+
+    def enabled(self):
+        return bool(self.interface)
+
+    def ensure(self, now):
+        """The chain (deny) and the jumps from DOCKER-USER; again every 10 s (a flush by someone else)."""
+        if not self.enabled() or (self.ensured_at is not None and now - self.ensured_at < 10):
+            return
+        self.ensured_at = now
+        if self.run(["-n", "-L", self.CHAIN]) != 0:
+            self.run(["-N", self.CHAIN])
+            self.run(["-A", self.CHAIN, "-m", "time", "--datestop", self.PAST, "-j", "RETURN"])
+            self.run(["-A", self.CHAIN, "-j", "DROP"])
+        if self.run(["-n", "-L", "DOCKER-USER"]) != 0:
+            self.run(["-N", "DOCKER-USER"])
+        for direction in ("-i", "-o"):
+            jump = ["DOCKER-USER", direction, self.interface, "-j", self.CHAIN]
+            if self.run(["-C", *jump]) != 0:
+                self.failed = self.run(["-I", jump[0], "1", *jump[1:]]) != 0 or self.failed
+
+    def allow_until(self, wall_deadline):
+        if not self.enabled():
+            return True
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(wall_deadline)))
+        return self.run(["-R", self.CHAIN, "1", "-m", "time", "--datestop", stamp, "-j", "RETURN"]) == 0
+
+    def deny(self):
+        if not self.enabled():
+            return True
+        return self.run(["-R", self.CHAIN, "1", "-m", "time", "--datestop", self.PAST, "-j", "RETURN"]) == 0
+
+
+class NoTrafficFence:
+    def ensure(self, now):
+        pass
+
+    def allow_until(self, wall_deadline):
+        return True
+
+    def deny(self):
+        return True
+
+
 # --- the watchdog ----------------------------------------------------------------------------------
 class Watchdog:
     """The state machine; tick() is one round, fence_check() the fencing thread's look. Clock, lease,
@@ -274,10 +341,11 @@ class Watchdog:
     The fencing thread never waits for the main loop (which may hang in a query): it kills the
     container itself and leaves a note (fence_reason) the main loop acts on when it returns."""
 
-    def __init__(self, config, lease, container, clock=time.monotonic, wall=time.time, log=print):
+    def __init__(self, config, lease, container, clock=time.monotonic, wall=time.time, log=print, traffic=None):
         self.config = config
         self.lease = lease
         self.container = container
+        self.traffic = traffic or NoTrafficFence()
         self.clock = clock
         self.wall = wall
         self.log = log
@@ -319,6 +387,7 @@ class Watchdog:
             self.log("%s: killing the server container failed: %s" % (self.config["name"], type(error).__name__))
 
     def _become_standby(self, reason, backoff):
+        self.traffic.deny()
         with self.lock:
             self.last_confirm = None
             self.acquired_at = None
@@ -356,6 +425,7 @@ class Watchdog:
         age = self.clock() - self.last_confirm
         first = self.fence_reason is None
         if first:
+            self.traffic.deny()
             self.fence_reason = "the lease was not confirmed for %.1f s (fence_after %s s)" % (
                 age,
                 self.config["fence_after"],
@@ -402,6 +472,9 @@ class Watchdog:
             self.control_seq = seq
 
     def tick(self, control=None):
+        self.traffic.ensure(self.clock())
+        if not self.settled:
+            self.traffic.deny()
         self.apply_control(control or {})
         if self.state == ACTIVE:
             self._tick_active()
@@ -413,7 +486,7 @@ class Watchdog:
         if self.fence_reason is not None:
             self._fence(self.fence_reason)
             return
-        sent = self.clock()
+        sent, sent_wall = self.clock(), self.wall()
         try:
             confirmed = self.lease.confirm()
         except LeaseError as error:
@@ -427,6 +500,8 @@ class Watchdog:
             self._fence("the lock is no longer this session's")
             return
         self.last_confirm = sent
+        # The kernel lets the container's traffic through until the fence would kill it anyway.
+        self.traffic.allow_until(sent_wall + self._seconds("fence_after"))
         if self.clock() < self.acquired_at + self._seconds("handover_delay"):
             return
         try:
@@ -724,9 +799,16 @@ def main(argv=None):
     if args.command == "run":
         return serve(
             config,
-            Watchdog(config, MySQLLease(config), DockerContainer(config), log=lambda line: print(line, flush=True)),
+            Watchdog(
+                config,
+                MySQLLease(config),
+                DockerContainer(config),
+                log=lambda line: print(line, flush=True),
+                traffic=TrafficFence(config),
+            ),
         )
     if args.command == "fence":
+        TrafficFence(config).deny()
         DockerContainer(config).kill()
         return 0
     if args.command == "status":
