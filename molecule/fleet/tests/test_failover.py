@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -107,46 +108,28 @@ class Proxy:
 
 
 class Sampler:
-    """Every 0.1 s: /ready of both servers directly (at once, in two threads) and through the proxy,
-    and each watchdog's status endpoint, with the time each round began."""
+    """Every 0.1 s, each in its own thread (a host that does not answer delays no other sample): /ready
+    of both servers directly, /ready through the proxy, and each watchdog's status endpoint. Every
+    sample is (what, sent, received, status) on this machine's monotonic clock."""
 
     def __init__(self, proxy):
         self.proxy = proxy
-        self.rounds = []  # (t, {app: status}, {app: watchdog status}, proxy status)
+        self.urls = {app: f"http://{app_address(app)}:8080/ready" for app in APPS}
+        self.urls.update({f"dog {app}": f"http://{app_address(app)}:8079/" for app in APPS})
+        self.samples = []
         self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=48)
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def _round(self):
-        results = {}
-
-        def one(key, url):
-            results[key] = get(url, 0.5)[0]
-
-        threads = [
-            threading.Thread(target=one, args=(("ready", app), f"http://{app_address(app)}:8080/ready")) for app in APPS
-        ]
-        threads += [
-            threading.Thread(target=one, args=(("dog", app), f"http://{app_address(app)}:8079/")) for app in APPS
-        ]
-        threads.append(threading.Thread(target=lambda: results.__setitem__("proxy", self.proxy.ready(0.5))))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return results
+    def _one(self, what, sent):
+        status = self.proxy.ready(0.5) if what == "proxy" else get(self.urls[what], 0.5)[0]
+        self.samples.append((what, sent, time.monotonic(), status))
 
     def _loop(self):
         while not self._stop.is_set():
             began = time.monotonic()
-            results = self._round()
-            self.rounds.append(
-                (
-                    began,
-                    {app: results[("ready", app)] for app in APPS},
-                    {app: results[("dog", app)] for app in APPS},
-                    results["proxy"],
-                )
-            )
+            for what in [*self.urls, "proxy"]:
+                self._pool.submit(self._one, what, began)
             self._stop.wait(max(0.0, 0.1 - (time.monotonic() - began)))
 
     def __enter__(self):
@@ -156,29 +139,46 @@ class Sampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        self._pool.shutdown(wait=True)
 
-    def wait_for(self, predicate, what, since, limit=SANITY):
+    def of(self, what, since=0.0):
+        return sorted((s for s in self.samples if s[0] == what and s[1] >= since), key=lambda s: s[1])
+
+    def first_served(self, since):
+        """When the standby first answered /ready directly and the proxy answered 200 (sent after `since`)."""
+        standby = [s[1] for s in self.of("fleet-app2", since) if s[3] == 200]
+        proxy = [s[1] for s in self.of("proxy", since) if s[3] == 200]
+        if not standby:
+            return None
+        return next((t for t in proxy if t >= standby[0]), None)
+
+    def wait_for_standby(self, since, limit=SANITY):
         while time.monotonic() - since < limit:
-            if self.rounds and predicate(self.rounds[-1]):
-                return time.monotonic()
-            time.sleep(0.05)
-        raise AssertionError(f"{what} did not happen within {limit} s; last rounds: {self.rounds[-5:]}")
+            served = self.first_served(since)
+            if served is not None:
+                return served
+            time.sleep(0.1)
+        raise AssertionError(f"the standby did not serve within {limit} s; last samples: {self.samples[-10:]}")
+
+    def _slots(self, what):
+        return {int(s[2] * 10) for s in self.samples if s[0] == what and s[3] == 200}
 
     def both_ready(self):
-        return [r for r in self.rounds if all(r[1][app] == 200 for app in APPS)]
+        """0.1 s slots (by the answer's arrival) in which both servers answered /ready 200."""
+        return sorted(self._slots("fleet-app1") & self._slots("fleet-app2"))
 
     def both_serving(self):
-        return [r for r in self.rounds if all(r[2][app] == 200 for app in APPS)]
+        return sorted(self._slots("dog fleet-app1") & self._slots("dog fleet-app2"))
 
     def proxy_window(self, since):
         """From the first failed answer through the proxy after `since` to the first 200 after it."""
-        after = [r for r in self.rounds if r[0] >= since]
-        first_bad = next((r[0] for r in after if r[3] != 200), None)
+        after = self.of("proxy", since)
+        first_bad = next((s[1] for s in after if s[3] != 200), None)
         if first_bad is None:
-            return 0.0, 0
-        recovered = next((r[0] for r in after if r[0] > first_bad and r[3] == 200), None)
-        failed = sum(1 for r in after if r[3] != 200 and (recovered is None or r[0] < recovered))
-        return (recovered - first_bad) if recovered else float("inf"), failed
+            return 0.0, 0, len(after)
+        recovered = next((s[1] for s in after if s[1] > first_bad and s[3] == 200), None)
+        failed = sum(1 for s in after if s[3] != 200 and (recovered is None or s[1] < recovered))
+        return (recovered - first_bad) if recovered else float("inf"), failed, len(after)
 
 
 def holder():
@@ -292,31 +292,26 @@ def fault_test(proxy, site, capsys, name, inject, heal):
         # In a thread: `docker stop` of a host waits for its shutdown.
         injector = threading.Thread(target=inject)
         injector.start()
-        sampler.wait_for(
-            lambda r: r[0] > injected and r[3] == 200 and r[1]["fleet-app2"] == 200,
-            "the standby serving through the proxy",
-            injected,
-        )
+        served = sampler.wait_for_standby(injected)
         injector.join()
         time.sleep(3)
         healed = time.monotonic()
         heal()
         wait_standby("fleet-app1")
+        back = time.monotonic() - healed
         # Back, and a standby: its container stays stopped while it watches.
         for _attempt in range(10):
             assert not container_running("fleet-app1"), "the old active started its container"
             time.sleep(0.5)
         time.sleep(1)
-    served = next(r[0] for r in sampler.rounds if r[0] > injected and r[3] == 200 and r[1]["fleet-app2"] == 200)
-    window, failed = sampler.proxy_window(injected)
+    window, failed, samples = sampler.proxy_window(injected)
     takeover = served - injected
     both = sampler.both_ready()
     say(
         capsys,
         f"failover ({name}): the standby served through the proxy {takeover:.1f} s after the fault; "
-        f"error window through the proxy {window:.1f} s ({failed} of {len(sampler.rounds)} rounds failed); "
-        f"rounds with both /ready 200: {len(both)}; the old active back as standby {time.monotonic() - healed:.0f} s "
-        f"after the heal",
+        f"error window through the proxy {window:.1f} s ({failed} of {samples} samples failed); "
+        f"0.1 s slots with both /ready 200: {len(both)}; the old active a standby again {back:.0f} s after the heal",
     )
     assert not both, f"both servers answered /ready at once: {both[:3]}"
     assert not sampler.both_serving(), "both watchdogs said serving at once"
