@@ -696,6 +696,12 @@ class StatusHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class StatusServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that went away (the proxy's check timed out while this host was frozen) is no
+        event worth a traceback in the journal."""
+
+
 def serve(config, watchdog):
     stop = threading.Event()
 
@@ -713,7 +719,7 @@ def serve(config, watchdog):
     threading.Thread(target=fencer, daemon=True).start()
     if int(config["status_port"]) > 0:
         handler = type("Handler", (StatusHandler,), {"watchdog": watchdog})
-        httpd = http.server.ThreadingHTTPServer((config["status_address"], int(config["status_port"])), handler)
+        httpd = StatusServer((config["status_address"], int(config["status_port"])), handler)
         httpd.daemon_threads = True
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
     state_file = os.path.join(config["state_dir"], "state.json")
