@@ -5,6 +5,7 @@ and container drive it: no MySQL, no Docker."""
 
 import importlib.util
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -471,3 +472,17 @@ def test_the_iptables_rules():
     fence.deny()
     assert commands[-1][6] == wf.TrafficFence.PAST
     assert wf.TrafficFence({"fence_interface": ""}).allow_until(0)
+
+
+def test_the_fence_kills_a_process_only_while_it_is_the_containers(tmp_path, monkeypatch):
+    killed = []
+    monkeypatch.setattr(wf.os, "kill", lambda pid, sig: killed.append(pid))
+    container = wf.DockerContainer(config(docker_socket=str(tmp_path / "no.sock")))
+    container._api = lambda *args, **kwargs: (200, [])
+    container.pid = (os.getpid(), "0123abcd")  # this process: not that container's
+    container.kill()
+    assert killed == [] and container.pid is None
+    monkeypatch.setattr(wf, "pid_is_container", lambda pid, ident: True)
+    container.pid = (4242, "0123abcd")
+    container.kill()
+    assert killed == [4242]

@@ -200,6 +200,16 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+def pid_is_container(pid, ident):
+    """The process still is that container's (a PID can be reused once the container is gone): its
+    cgroup names the container's id."""
+    try:
+        with open("/proc/%d/cgroup" % int(pid), encoding="utf-8") as handle:
+            return str(ident) in handle.read()
+    except (OSError, ValueError):
+        return False
+
+
 class DockerContainer:
     def __init__(self, config):
         self.config = config
@@ -225,9 +235,8 @@ class DockerContainer:
         return running, state.get("Pid") or None, body.get("Id")
 
     def running(self):
-        running, pid, _ident = self.inspect()
-        if running:
-            self.pid = pid
+        running, pid, ident = self.inspect()
+        self.pid = (pid, ident) if running and pid and ident else None
         return running
 
     def exists(self):
@@ -246,10 +255,10 @@ class DockerContainer:
     def kill(self):
         """SIGKILL to the process first (microseconds, no daemon involved), then every running server
         container (by label) through the API."""
-        if self.pid:
+        if self.pid and pid_is_container(*self.pid):
             with contextlib.suppress(OSError):
-                os.kill(int(self.pid), signal.SIGKILL)
-            self.pid = None
+                os.kill(int(self.pid[0]), signal.SIGKILL)
+        self.pid = None
         filters = urllib.parse.quote(json.dumps({"label": [self.config["label"]], "status": ["running", "paused"]}))
         _status, body = self._api("GET", "/containers/json?filters=%s" % filters, float(self.config["stop_budget"]))
         for container in body or []:
@@ -505,7 +514,9 @@ class Watchdog:
         if self.clock() < self.acquired_at + self._seconds("handover_delay"):
             return
         try:
-            if not self.paused and not self.container.running():
+            # Asked while paused too: the fence's process id follows the container a playbook switched to.
+            running = self.container.running()
+            if not self.paused and not running:
                 if not self.container.exists():
                     self.ready_now = False
                     return  # being recreated by a playbook: nothing to start yet
