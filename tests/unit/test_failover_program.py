@@ -123,7 +123,7 @@ def watchdog(world, clock, name="app1", logs=None, **extra):
 
 
 def run(dog, clock, seconds, step=1.0, control=None):
-    for _ in range(int(seconds / step)):
+    for _round in range(int(seconds / step)):
         dog.tick(control)
         dog.fence_check()
         clock.advance(step)
@@ -195,7 +195,7 @@ def test_a_hung_query_is_fenced_by_the_thread_within_fence_after(world):
     killed_at = []
 
     def hang():
-        for _ in range(60):
+        for _round in range(60):
             clock.advance(0.1)
             if dog.fence_check() and not killed_at:
                 killed_at.append(clock.now)
@@ -227,14 +227,14 @@ def test_the_standby_takes_over_when_the_lock_is_free(world):
     clock = Clock()
     first, lease1, c1 = watchdog(world, clock, "app1")
     second, _lease2, c2 = watchdog(world, clock, "app2")
-    for _ in range(4):
+    for _round in range(4):
         first.tick()
         second.tick()
         clock.advance(1)
     assert c1.is_running and not c2.is_running
     lease1.close()  # the session dropped (wait_timeout) while app1 was cut off
     lease1.fail = True
-    for _ in range(4):
+    for _round in range(4):
         first.tick()
         second.tick()
         clock.advance(1)
@@ -275,7 +275,7 @@ def test_pause_leaves_the_container_and_takes_no_lease(world):
     run(first, clock, 4)
     paused = {"seq": 1, "pause_until": clock.now + 100}
     c1.stop()  # a playbook stops the server (a restore)
-    for _ in range(10):
+    for _round in range(10):
         first.tick(paused)
         second.tick(paused)
         clock.advance(1)
@@ -304,7 +304,7 @@ def test_release_hands_the_lease_over_and_holds_off(world):
     release = {"seq": 1, "release_seq": 1, "hold_off": 10}
     first.tick(release)
     assert first.state == wf.STANDBY and not c1.is_running and world["owner"] is None
-    for _ in range(5):
+    for _round in range(5):
         first.tick(release)
         second.tick()
         clock.advance(1)
@@ -387,7 +387,7 @@ def test_commands_write_the_control_file_and_wait_for_the_watchdog(tmp_path, wor
     dog, _lease, _container = watchdog(world, clock)
 
     def daemon():
-        for _ in range(50):
+        for _round in range(50):
             dog.tick(wf.read_json(str(tmp_path / "control.json")))
             wf.write_atomic(str(tmp_path / "state.json"), json.dumps(dog.snapshot()))
             if dog.control_seq >= 1:

@@ -793,7 +793,7 @@ def control_command(config, pause_until=None, release=False, hold_off=0.0, wait=
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="wandb-failover", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="wandb-failover", description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run")
