@@ -11,7 +11,8 @@
 //     version N"), and a build made with -X main.brokenMigration=true (the lab's broken build)
 //     leaves the schema dirty after partly applying its migration, then exits.
 //   - LOCAL_RESTORE=true prints a temporary restore username and password to the log.
-//   - GET /version reports its own version; :8181/metrics serves Prometheus text.
+//   - GET /version reports its own version and the fingerprint of the session key it writes under
+//     /vol/env at first start (session.go); :8181/metrics serves Prometheus text.
 //   - /ws upgrades to a WebSocket echo and /upload counts a request body (proxy tests).
 //   - /graphql, /files/.../file_stream and /standin/runs/...: the part of the W&B API the wandb
 //     SDK uses to log a run, so the real SDK can judge a deployment (wandbapi.go).
@@ -191,7 +192,11 @@ func (s *server) routes() http.Handler {
 		writeJSON(w, status, res)
 	})
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"version": version, "standin": "true"})
+		fingerprint, err := sessionKeyFingerprint(s.volPath)
+		if err != nil {
+			fingerprint = "unreadable"
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"version": version, "standin": "true", "session_key": fingerprint})
 	})
 	s.api.register(mux)
 	mux.HandleFunc("/ws", websocketEcho)
@@ -251,6 +256,12 @@ func main() {
 		user, password := restoreCredentials()
 		log.Printf("LOCAL_RESTORE is set: SSO is disabled until it is removed.")
 		log.Printf("Restore mode: log in with username: %s password: %s", user, password)
+	}
+
+	if fingerprint, err := ensureSessionKey(s.volPath); err != nil {
+		log.Printf("session key under %s/env: %v", s.volPath, err)
+	} else {
+		log.Printf("session key fingerprint %s (%s/env/%s)", fingerprint, s.volPath, sessionKeyName)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

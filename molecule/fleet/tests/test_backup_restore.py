@@ -517,9 +517,10 @@ def test_an_s3_target_with_age_encryption_backs_up_and_restores(host):
         if f"/{backup_id}/" in key and not key.endswith("manifest.json"):
             assert head.startswith("age-encryption.org/v1"), key
 
-    # Wiped, then restored from the bucket (the servers stopped, as restore.yml does).
+    # Wiped, then restored from the bucket (the servers stopped, as restore.yml does: the failover
+    # watchdog paused first, or it would start the container again).
     app = lab_host("fleet-app1")
-    app.check_output("docker stop wandb-local")
+    app.check_output("wandb-failover pause --for 900 && docker stop wandb-local")
     try:
         helper(host, "sql", stdin="DROP DATABASE wandb_local;")
         helper(host, "empty-bucket")
@@ -527,7 +528,7 @@ def test_an_s3_target_with_age_encryption_backs_up_and_restores(host):
         assert host.check_output("tar -tf /root/.s3-server.tar | grep -c env/key.pem") == "1"
     finally:
         host.run("rm -f /root/.s3-server.tar")
-        app.check_output("docker start wandb-local")
+        app.check_output("docker start wandb-local && wandb-failover resume")
     assert helper(host, "checksums") == before["db"]
     assert json.loads(helper(host, "objects")) == before["objects"]
     host.check_output(f"{PROGRAM} ready --timeout 120")
