@@ -59,9 +59,10 @@ test:
 	@$(STAGE) integration $(MAKE) --no-print-directory integration
 	@$(STAGE) "execution environment (background)" tests/lab/wait build/ee.rc build/ee.log
 	@touch build/molecule.gate
-	@$(STAGE) molecule tests/lab/wait build/molecule.rc build/molecule.out
+	@# Light and short: beside the scenarios rather than after them.
 	@$(STAGE) "bench (smoke)" $(MAKE) --no-print-directory bench-smoke
 	@$(STAGE) build $(MAKE) --no-print-directory build
+	@$(STAGE) molecule tests/lab/wait build/molecule.rc build/molecule.out
 	@$(STAGE) --summary
 
 # Python tools in a project venv, reinstalled only when a requirements file changes.
