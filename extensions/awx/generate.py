@@ -8,8 +8,8 @@ the DOCUMENTATION of the modules their tasks call, through the play variables th
 
 tests/unit/test_awx_definitions.py runs the check, so the surveys cannot drift from the specs.
 
-Survey answers reach the job as extra vars, which win over the inventory: a question carries the spec's
-default only where the spec has one, and no question asks for a secret (credentials carry those,
+Survey answers reach the job as extra vars, which win over the inventory: site.yml's questions carry
+no default (the inventory owns the release), others the spec's default only where the spec has one, and no question asks for a secret (credentials carry those,
 extensions/awx/credential_types.yml) or for a dict or list (those belong in the inventory)."""
 
 import ast
@@ -96,7 +96,11 @@ def question(variable, option, default=None, required=False, where=""):
 def site_template():
     spec = yaml.safe_load((ROOT / "roles" / "server" / "meta" / "argument_specs.yml").read_text())
     options = spec["argument_specs"]["main"]["options"]
-    questions = [question(name, options[name], options[name].get("default")) for name in SITE_OPTIONS]
+    # No defaults: a survey default is sent as an extra var on every launch and would beat the
+    # inventory's pinned release. Unanswered questions are not sent, and the inventory (or the role's
+    # default) applies.
+    where = " Leave blank for the inventory's value."
+    questions = [question(name, options[name], where=where) for name in SITE_OPTIONS]
     return template(
         "W&B site",
         "Deploy or upgrade every tier of W&B from the inventory (playbooks/site.yml).",
