@@ -9,8 +9,9 @@ the DOCUMENTATION of the modules their tasks call, through the play variables th
 tests/unit/test_awx_definitions.py runs the check, so the surveys cannot drift from the specs.
 
 Survey answers reach the job as extra vars, which win over the inventory: site.yml's questions carry
-no default (the inventory owns the release), others the spec's default only where the spec has one, and no question asks for a secret (credentials carry those,
-extensions/awx/credential_types.yml) or for a dict or list (those belong in the inventory)."""
+no default (the inventory owns the release), others the spec's default only where the spec has one,
+and no question asks for a secret (credentials carry those, extensions/awx/credential_types.yml) or
+for a dict or list (those belong in the inventory)."""
 
 import ast
 import re
