@@ -10,8 +10,12 @@ package main
 //     by operationName: Viewer, UpsertBucket, ServerFeaturesQuery,
 //     OrganizationCoreWeaveOrganizationID, CreateRunFiles (upload URLs presigned with AWS
 //     Signature V4 for the bucket in BUCKET, as the real server signs them).
+//     Read-back for the public API and `wandb verify`: Run, RunFiles, HistoryPage,
+//     RunSampledHistory (one answer shape for every query of project.run), Project, and
+//     GetDefaultEntity / DefaultEntity. Without operationName the operation is named by its query.
 //   - POST /files/<entity>/<project>/<run>/file_stream: history lines, summary, uploaded names,
 //     complete and exit code are kept.
+//   - GET /files/<entity>/<project>/<run>/<name> (a file's url): 302 to a presigned GET in the bucket.
 //   - GET /standin/runs/<entity>/<project>/<run>: what was kept, as JSON (for tests only).
 
 import (
@@ -24,6 +28,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +37,23 @@ import (
 
 // uploadURLLifetime is how long a presigned upload URL stays valid.
 const uploadURLLifetime = 24 * time.Hour
+
+// downloadURLLifetime is how long a presigned download URL stays valid.
+const downloadURLLifetime = time.Hour
+
+// operationInQuery names an operation by its query ("query Run(...)", "mutation UpsertBucket").
+var operationInQuery = regexp.MustCompile(`^\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)`)
+
+// operationName is the request's operationName, else the name its query gives.
+func operationName(req graphqlRequest) string {
+	if req.OperationName != "" {
+		return req.OperationName
+	}
+	if m := operationInQuery.FindStringSubmatch(req.Query); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 type runRecord struct {
 	Entity   string         `json:"entity"`
@@ -123,7 +145,13 @@ func (a *wandbAPI) graphql(w http.ResponseWriter, r *http.Request) {
 		req.Variables = map[string]any{}
 	}
 	entity := a.defaultEntity()
+	req.OperationName = operationName(req)
 	switch req.OperationName {
+	case "GetDefaultEntity", "DefaultEntity":
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{
+			"id": "standin-viewer", "entity": entity, "username": entity}}})
+	case "Run", "RunFiles", "HistoryPage", "RunSampledHistory", "RunFullHistory", "RunState", "Project":
+		a.readBack(w, r, req.Variables, entity)
 	case "Viewer":
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{
 			"id": "standin-viewer", "entity": entity, "username": entity, "email": entity + "@standin.invalid",
@@ -208,6 +236,125 @@ func (a *wandbAPI) createRunFiles(w http.ResponseWriter, vars map[string]any, en
 	}}})
 }
 
+// bucketTarget is BUCKET as parsed, with the scheme and region presigned URLs use.
+func (a *wandbAPI) bucketTarget() (*bucketTarget, string, string, error) {
+	target, err := parseBucket(a.env["BUCKET"], a.env["AWS_REGION"])
+	if err != nil {
+		return target, "", "", err
+	}
+	region := a.env["AWS_REGION"]
+	if region == "" {
+		region = "us-east-1"
+	}
+	scheme := "http"
+	if target.secure {
+		scheme = "https"
+	}
+	return target, scheme, region, nil
+}
+
+// presignGet is a presigned download URL for a run's file in the bucket.
+func (a *wandbAPI) presignGet(entity, project, run, name string) (string, error) {
+	target, scheme, region, err := a.bucketTarget()
+	if err != nil {
+		return "", err
+	}
+	key := runObjectKey(target.prefix, entity, project, run, name)
+	return presignV4(http.MethodGet, scheme, target.endpoint, "/"+target.bucket+"/"+key, target.accessKey, target.secretKey,
+		region, a.now(), downloadURLLifetime), nil
+}
+
+// baseURL is where the SDK reaches this stand-in: HOST, else the request's own host.
+func (a *wandbAPI) baseURL(r *http.Request) string {
+	if h := strings.TrimRight(a.env["HOST"], "/"); h != "" {
+		return h
+	}
+	return "http://" + r.Host
+}
+
+// readBack answers every read of project.run with one shape (the fields the public API's Run,
+// RunFiles and history queries select), and Project with the project alone.
+func (a *wandbAPI) readBack(w http.ResponseWriter, r *http.Request, vars map[string]any, entity string) {
+	entity = stringVar(vars, "entity", stringVar(vars, "entityName", entity))
+	project := stringVar(vars, "project", stringVar(vars, "projectName", stringVar(vars, "name", "uncategorized")))
+	name := stringVar(vars, "run", stringVar(vars, "runName", stringVar(vars, "name", "")))
+	proj := map[string]any{"id": "standin-" + project, "name": project, "entityName": entity,
+		"entity": map[string]any{"id": "standin-" + entity, "name": entity}, "run": nil}
+	a.mu.Lock()
+	rec, ok := a.runs[entity+"/"+project+"/"+name]
+	if ok {
+		proj["run"] = a.runAnswer(r, rec)
+	}
+	a.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"project": proj}})
+}
+
+// runAnswer is a kept run as the public API reads it (caller holds a.mu).
+func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord) map[string]any {
+	summary, _ := json.Marshal(rec.Summary)
+	rows := []any{}
+	keys := map[string]any{}
+	for _, line := range rec.History {
+		row := map[string]any{}
+		if json.Unmarshal([]byte(line), &row) == nil {
+			rows = append(rows, row)
+			for k := range row {
+				keys[k] = map[string]any{"typeCounts": []any{}}
+			}
+		}
+	}
+	edges := []any{}
+	for _, f := range rec.Files {
+		direct, err := a.presignGet(rec.Entity, rec.Project, rec.Run, f)
+		if err != nil {
+			direct = ""
+		}
+		edges = append(edges, map[string]any{"cursor": f, "node": map[string]any{
+			"id": "standin-file-" + f, "name": f, "displayName": f, "digest": nil, "md5": nil, "sizeBytes": 0,
+			"mimetype": "application/octet-stream", "updatedAt": a.now().UTC().Format(time.RFC3339),
+			"url":       a.baseURL(r) + "/files/" + rec.Entity + "/" + rec.Project + "/" + rec.Run + "/" + url.PathEscape(f),
+			"directUrl": direct,
+		}})
+	}
+	state := "running"
+	if rec.Complete {
+		state = "finished"
+	}
+	historyKeys, _ := json.Marshal(map[string]any{"lastStep": len(rows) - 1, "keys": keys})
+	return map[string]any{
+		"id": "standin-" + rec.Run, "name": rec.Run, "displayName": rec.Run, "state": state, "config": "{}",
+		"summaryMetrics": string(summary), "systemMetrics": "{}", "historyLineCount": len(rec.History),
+		"historyKeys": string(historyKeys), "history": rec.History, "sampledHistory": []any{rows}, "events": []any{},
+		"tags": []any{}, "group": nil, "jobType": nil, "sweepName": nil, "readOnly": false, "description": nil, "notes": nil,
+		"createdAt": a.now().UTC().Format("2006-01-02T15:04:05"), "heartbeatAt": a.now().UTC().Format("2006-01-02T15:04:05"),
+		"user": map[string]any{"name": rec.Entity, "username": rec.Entity}, "fileCount": len(rec.Files),
+		"files": map[string]any{"edges": edges, "pageInfo": map[string]any{"endCursor": nil, "hasNextPage": false}},
+	}
+}
+
+// download sends a file's url (GET /files/ENTITY/PROJECT/RUN/NAME) to a presigned GET in the bucket,
+// as the server does; the client follows without its Authorization header (another host).
+func (a *wandbAPI) download(w http.ResponseWriter, r *http.Request, parts []string) {
+	if !a.authorized(r) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid API key"})
+		return
+	}
+	name := strings.Join(parts[4:], "/")
+	a.mu.Lock()
+	_, ok := a.runs[parts[1]+"/"+parts[2]+"/"+parts[3]]
+	a.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	direct, err := a.presignGet(parts[1], parts[2], parts[3], name)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": maskSecrets(err.Error(), a.env)})
+		return
+	}
+	http.Redirect(w, r, direct, http.StatusFound)
+}
+
 // runObjectKey is where the stand-in puts a run's file in the bucket: [PREFIX/]ENTITY/PROJECT/RUN/NAME.
 func runObjectKey(prefix, entity, project, run, name string) string {
 	return strings.TrimPrefix(strings.Trim(prefix, "/")+"/"+entity+"/"+project+"/"+run+"/"+name, "/")
@@ -228,6 +375,10 @@ type fileStreamRequest struct {
 // fileStream keeps what the SDK streams while a run lives: /files/ENTITY/PROJECT/RUN/file_stream.
 func (a *wandbAPI) fileStream(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) >= 5 && r.Method == http.MethodGet {
+		a.download(w, r, parts)
+		return
+	}
 	if len(parts) != 5 || parts[4] != "file_stream" || r.Method != http.MethodPost {
 		http.NotFound(w, r)
 		return
