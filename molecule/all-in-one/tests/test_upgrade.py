@@ -30,16 +30,6 @@ OUTPUTS = []  # every run's output, for the secret scan at the end
 pytestmark = pytest.mark.skipif(bool(os.environ.get("WANDB_IMAGE")), reason="needs the stand-in's versions")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _backup_host_reaches_mysql(host):
-    """The all-in-one's MySQL endpoint names host.docker.internal (the server's container reaches the
-    data tier through Docker's bridge); the backup program on the same host needs that name too.
-    A lab workaround, not yet done by the backup role (see the report)."""
-    gateway = host.check_output("docker network inspect -f '{{(index .IPAM.Config 0).Gateway}}' bridge")
-    if "host.docker.internal" not in host.file("/etc/hosts").content_string:
-        host.run(f"echo '{gateway} host.docker.internal' >> /etc/hosts")
-
-
 def run(playbook, tag=None, extra=None):
     extra_vars = {**(release(tag) if tag else {}), **(extra or {})}
     result = run_playbook(playbook, "-vvv", extra_vars=extra_vars or None)
