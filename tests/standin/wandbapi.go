@@ -19,6 +19,7 @@ package main
 //   - GET /standin/runs/<entity>/<project>/<run>: what was kept, as JSON (for tests only).
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -33,6 +34,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // uploadURLLifetime is how long a presigned upload URL stays valid.
@@ -42,7 +46,8 @@ const uploadURLLifetime = 24 * time.Hour
 const downloadURLLifetime = time.Hour
 
 // operationInQuery names an operation by its query ("query Run(...)", "mutation UpsertBucket").
-var operationInQuery = regexp.MustCompile(`^\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)`)
+// Leading comment lines ("#graphql", as the SDK writes) are skipped.
+var operationInQuery = regexp.MustCompile(`^(?:\s|#[^\n]*\n)*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)`)
 
 // operationName is the request's operationName, else the name its query gives.
 func operationName(req graphqlRequest) string {
@@ -278,19 +283,30 @@ func (a *wandbAPI) readBack(w http.ResponseWriter, r *http.Request, vars map[str
 	entity = stringVar(vars, "entity", stringVar(vars, "entityName", entity))
 	project := stringVar(vars, "project", stringVar(vars, "projectName", stringVar(vars, "name", "uncategorized")))
 	name := stringVar(vars, "run", stringVar(vars, "runName", stringVar(vars, "name", "")))
-	proj := map[string]any{"id": "standin-" + project, "name": project, "entityName": entity,
+	proj := map[string]any{"id": "standin-" + project, "internalId": "standin-" + project, "name": project, "entityName": entity,
 		"entity": map[string]any{"id": "standin-" + entity, "name": entity}, "run": nil}
 	a.mu.Lock()
 	rec, ok := a.runs[entity+"/"+project+"/"+name]
+	var files []string
 	if ok {
-		proj["run"] = a.runAnswer(r, rec)
+		files = append(files, rec.Files...)
 	}
 	a.mu.Unlock()
+	// The SDK's downloads check the size the server gives: read it from the bucket (outside the lock).
+	sizes := map[string]int64{}
+	for _, f := range files {
+		sizes[f] = a.objectSize(r.Context(), entity, project, name, f)
+	}
+	if ok {
+		a.mu.Lock()
+		proj["run"] = a.runAnswer(r, rec, sizes)
+		a.mu.Unlock()
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"project": proj}})
 }
 
 // runAnswer is a kept run as the public API reads it (caller holds a.mu).
-func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord) map[string]any {
+func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord, sizes map[string]int64) map[string]any {
 	summary, _ := json.Marshal(rec.Summary)
 	rows := []any{}
 	keys := map[string]any{}
@@ -310,7 +326,7 @@ func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord) map[string]any {
 			direct = ""
 		}
 		edges = append(edges, map[string]any{"cursor": f, "node": map[string]any{
-			"id": "standin-file-" + f, "name": f, "displayName": f, "digest": nil, "md5": nil, "sizeBytes": 0,
+			"id": "standin-file-" + f, "name": f, "displayName": f, "digest": nil, "md5": nil, "sizeBytes": sizes[f],
 			"mimetype": "application/octet-stream", "updatedAt": a.now().UTC().Format(time.RFC3339),
 			"url":       a.baseURL(r) + "/files/" + rec.Entity + "/" + rec.Project + "/" + rec.Run + "/" + url.PathEscape(f),
 			"directUrl": direct,
@@ -322,7 +338,7 @@ func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord) map[string]any {
 	}
 	historyKeys, _ := json.Marshal(map[string]any{"lastStep": len(rows) - 1, "keys": keys})
 	return map[string]any{
-		"id": "standin-" + rec.Run, "name": rec.Run, "displayName": rec.Run, "state": state, "config": "{}",
+		"id": "standin-" + rec.Run, "projectId": "standin-" + rec.Project, "commit": nil, "name": rec.Run, "displayName": rec.Run, "state": state, "config": "{}",
 		"summaryMetrics": string(summary), "systemMetrics": "{}", "historyLineCount": len(rec.History),
 		"historyKeys": string(historyKeys), "history": rec.History, "sampledHistory": []any{rows}, "events": []any{},
 		"tags": []any{}, "group": nil, "jobType": nil, "sweepName": nil, "readOnly": false, "description": nil, "notes": nil,
@@ -335,7 +351,9 @@ func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord) map[string]any {
 // download sends a file's url (GET /files/ENTITY/PROJECT/RUN/NAME) to a presigned GET in the bucket,
 // as the server does; the client follows without its Authorization header (another host).
 func (a *wandbAPI) download(w http.ResponseWriter, r *http.Request, parts []string) {
-	if !a.authorized(r) {
+	// A CORS preflight (wandb verify's) carries no key: it follows to the bucket, which answers it.
+	preflight := r.Method == http.MethodOptions
+	if !preflight && !a.authorized(r) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid API key"})
 		return
 	}
@@ -352,7 +370,32 @@ func (a *wandbAPI) download(w http.ResponseWriter, r *http.Request, parts []stri
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": maskSecrets(err.Error(), a.env)})
 		return
 	}
+	if preflight {
+		http.Redirect(w, r, direct, http.StatusTemporaryRedirect)
+		return
+	}
 	http.Redirect(w, r, direct, http.StatusFound)
+}
+
+// objectSize is the size of a run's file in the bucket, 0 when it cannot be read.
+func (a *wandbAPI) objectSize(ctx context.Context, entity, project, run, name string) int64 {
+	target, _, region, err := a.bucketTarget()
+	if err != nil {
+		return 0
+	}
+	client, err := minio.New(target.endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(target.accessKey, target.secretKey, ""), Secure: target.secure, Region: region,
+		MaxRetries: 1})
+	if err != nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := client.StatObject(ctx, target.bucket, runObjectKey(target.prefix, entity, project, run, name), minio.StatObjectOptions{})
+	if err != nil {
+		return 0
+	}
+	return info.Size
 }
 
 // runObjectKey is where the stand-in puts a run's file in the bucket: [PREFIX/]ENTITY/PROJECT/RUN/NAME.
@@ -375,7 +418,7 @@ type fileStreamRequest struct {
 // fileStream keeps what the SDK streams while a run lives: /files/ENTITY/PROJECT/RUN/file_stream.
 func (a *wandbAPI) fileStream(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) >= 5 && r.Method == http.MethodGet {
+	if len(parts) >= 5 && (r.Method == http.MethodGet || r.Method == http.MethodOptions) {
 		a.download(w, r, parts)
 		return
 	}

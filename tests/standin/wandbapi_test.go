@@ -205,6 +205,12 @@ func TestRunIsReadBackWithPresignedDownloads(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("download without a key: %d", rec.Code)
 	}
+	// A CORS preflight (no key) follows to the bucket with its method kept.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, "/files/standin/p/r1/a.txt", nil))
+	if rec.Code != http.StatusTemporaryRedirect || !strings.HasPrefix(rec.Header().Get("Location"), "https://minio.lab:9000/") {
+		t.Fatalf("preflight: %d %v", rec.Code, rec.Header())
+	}
 	// An unknown run reads back as null, as the server answers.
 	rec = post(t, h, "/graphql", auth, `{"operationName":"Run","variables":{"entity":"standin","project":"p","name":"nope"}}`)
 	if !strings.Contains(rec.Body.String(), `"run":null`) {
