@@ -186,3 +186,28 @@ def test_cors_preflight_allows_the_host_origin_only(client_site):
     other = client_site.preflight("https://elsewhere.example.net")
     assert "access-control-allow-origin: https://elsewhere.example.net" not in other, other
     assert "access-control-allow-origin: *" not in other, other
+
+
+# The checks of `wandb verify` a deployment is judged on without the real server's read APIs
+# (docs/clients.md lists the others and why the stand-in does not answer them).
+VERIFY_DEPLOYMENT_CHECKS = (
+    "Checking if logged in",
+    "Checking signed URL upload",
+    "Checking ability to send large payloads through proxy",
+    "Checking requests to base url",
+    "Checking requests made over signed URLs",
+    "Checking CORS configuration of the bucket",
+)
+VERIFY_LINE = re.compile(r"^(Checking .*?)\.{3,}(.*)$")
+
+
+def verify_results(output):
+    """{check: passed} from wandb verify's output lines ("Checking ...........✅")."""
+    return {m[1]: "\u2705" in m[2] for m in map(VERIFY_LINE.match, output.splitlines()) if m}
+
+
+def test_wandb_verify_deployment_checks_pass(client_site):
+    verify = client_site.sdk(f"{SDK}/wandb verify --host {client_site.base}", timeout=300)
+    results = verify_results(verify.stdout)
+    missing = {check: results.get(check) for check in VERIFY_DEPLOYMENT_CHECKS if not results.get(check)}
+    assert not missing, f"{missing}\n{verify.stdout[-4000:]}\n{verify.stderr[-4000:]}"

@@ -87,7 +87,7 @@ def test_a_rerun_at_the_same_release_changes_nothing(host):
     before = container(host)
     again = run(UPGRADE, "0.2.0")
     assert again.returncode == 0, again.tail()
-    assert again.changed == {HOST: 0}, again.tail()
+    assert HOST in again.changed and not any(again.changed.values()), again.tail()
     assert "ran already: nothing changed" in again.output
     assert container(host) == before
 
@@ -109,7 +109,8 @@ def test_a_downgrade_or_a_withdrawn_release_is_refused_and_the_site_untouched(ho
         OUTPUTS.append(refused.output)
     assert refused.returncode != 0, refused.tail()
     assert expected in refused.output, refused.tail()
-    assert refused.changed == {HOST: 0}, refused.tail()
+    # The training host's play may run on after the server host stopped: no host changed anything.
+    assert HOST in refused.changed and not any(refused.changed.values()), refused.tail()
     assert container(host) == before
     assert watch.answers and set(watch.answers) == {200}, (
         f"the proxy did not answer 200 throughout: {set(watch.answers)}"
