@@ -15,7 +15,8 @@ package main
 //     GetDefaultEntity / DefaultEntity. Without operationName the operation is named by its query.
 //   - POST /files/<entity>/<project>/<run>/file_stream: history lines, summary, uploaded names,
 //     complete and exit code are kept.
-//   - GET /files/<entity>/<project>/<run>/<name> (a file's url): 302 to a presigned GET in the bucket.
+//   - GET /files/<entity>/<project>/<run>/<name>: 302 to a presigned GET in the bucket (a file's url
+//     and directUrl are that presigned GET itself).
 //   - GET /standin/runs/<entity>/<project>/<run>: what was kept, as JSON (for tests only).
 
 import (
@@ -269,21 +270,13 @@ func (a *wandbAPI) presignGet(entity, project, run, name string) (string, error)
 		region, a.now(), downloadURLLifetime), nil
 }
 
-// baseURL is where the SDK reaches this stand-in: HOST, else the request's own host.
-func (a *wandbAPI) baseURL(r *http.Request) string {
-	if h := strings.TrimRight(a.env["HOST"], "/"); h != "" {
-		return h
-	}
-	return "http://" + r.Host
-}
-
 // readBack answers every read of project.run with one shape (the fields the public API's Run,
 // RunFiles and history queries select), and Project with the project alone.
 func (a *wandbAPI) readBack(w http.ResponseWriter, r *http.Request, vars map[string]any, entity string) {
 	entity = stringVar(vars, "entity", stringVar(vars, "entityName", entity))
 	project := stringVar(vars, "project", stringVar(vars, "projectName", stringVar(vars, "name", "uncategorized")))
 	name := stringVar(vars, "run", stringVar(vars, "runName", stringVar(vars, "name", "")))
-	proj := map[string]any{"id": "standin-" + project, "internalId": "standin-" + project, "name": project, "entityName": entity,
+	proj := map[string]any{"id": "standin-" + project, "internalId": 1, "name": project, "entityName": entity,
 		"entity": map[string]any{"id": "standin-" + entity, "name": entity}, "run": nil}
 	a.mu.Lock()
 	rec, ok := a.runs[entity+"/"+project+"/"+name]
@@ -328,8 +321,8 @@ func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord, sizes map[string]i
 		edges = append(edges, map[string]any{"cursor": f, "node": map[string]any{
 			"id": "standin-file-" + f, "name": f, "displayName": f, "digest": nil, "md5": nil, "sizeBytes": sizes[f],
 			"mimetype": "application/octet-stream", "updatedAt": a.now().UTC().Format(time.RFC3339),
-			"url":       a.baseURL(r) + "/files/" + rec.Entity + "/" + rec.Project + "/" + rec.Run + "/" + url.PathEscape(f),
-			"directUrl": direct,
+			// The SDK's core downloads url with no Authorization header (as it uploads): a presigned GET.
+			"url": direct, "directUrl": direct,
 		}})
 	}
 	state := "running"
@@ -338,7 +331,7 @@ func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord, sizes map[string]i
 	}
 	historyKeys, _ := json.Marshal(map[string]any{"lastStep": len(rows) - 1, "keys": keys})
 	return map[string]any{
-		"id": "standin-" + rec.Run, "projectId": "standin-" + rec.Project, "commit": nil, "name": rec.Run, "displayName": rec.Run, "state": state, "config": "{}",
+		"id": "standin-" + rec.Run, "projectId": 1, "commit": nil, "name": rec.Run, "displayName": rec.Run, "state": state, "config": "{}",
 		"summaryMetrics": string(summary), "systemMetrics": "{}", "historyLineCount": len(rec.History),
 		"historyKeys": string(historyKeys), "history": rec.History, "sampledHistory": []any{rows}, "events": []any{},
 		"tags": []any{}, "group": nil, "jobType": nil, "sweepName": nil, "readOnly": false, "description": nil, "notes": nil,

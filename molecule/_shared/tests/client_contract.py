@@ -196,7 +196,7 @@ VERIFY_DEPLOYMENT_CHECKS = (
     "Checking ability to send large payloads through proxy",
     "Checking requests to base url",
     "Checking requests made over signed URLs",
-    "Checking CORS configuration of the bucket",
+    "Checking CORs configuration of the bucket",
 )
 VERIFY_LINE = re.compile(r"^(Checking .*?)\.{3,}(.*)$")
 
