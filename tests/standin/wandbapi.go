@@ -280,9 +280,24 @@ func (a *wandbAPI) readBack(w http.ResponseWriter, r *http.Request, vars map[str
 		"entity": map[string]any{"id": "standin-" + entity, "name": entity}, "run": nil}
 	a.mu.Lock()
 	rec, ok := a.runs[entity+"/"+project+"/"+name]
+	// RunFiles' fileNames: only those files (run.file(name) takes the first answered).
+	wanted := map[string]bool{}
+	if raw, isList := vars["fileNames"].([]any); isList {
+		for _, n := range raw {
+			if s, isString := n.(string); isString {
+				wanted[s] = true
+			}
+		}
+	}
 	var files []string
+	seen := map[string]bool{}
 	if ok {
-		files = append(files, rec.Files...)
+		for _, f := range rec.Files {
+			if !seen[f] && (len(wanted) == 0 || wanted[f]) {
+				seen[f] = true
+				files = append(files, f)
+			}
+		}
 	}
 	a.mu.Unlock()
 	// The SDK's downloads check the size the server gives: read it from the bucket (outside the lock).
@@ -292,14 +307,14 @@ func (a *wandbAPI) readBack(w http.ResponseWriter, r *http.Request, vars map[str
 	}
 	if ok {
 		a.mu.Lock()
-		proj["run"] = a.runAnswer(r, rec, sizes)
+		proj["run"] = a.runAnswer(rec, files, sizes)
 		a.mu.Unlock()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"project": proj}})
 }
 
 // runAnswer is a kept run as the public API reads it (caller holds a.mu).
-func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord, sizes map[string]int64) map[string]any {
+func (a *wandbAPI) runAnswer(rec *runRecord, files []string, sizes map[string]int64) map[string]any {
 	summary, _ := json.Marshal(rec.Summary)
 	rows := []any{}
 	keys := map[string]any{}
@@ -313,7 +328,7 @@ func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord, sizes map[string]i
 		}
 	}
 	edges := []any{}
-	for _, f := range rec.Files {
+	for _, f := range files {
 		direct, err := a.presignGet(rec.Entity, rec.Project, rec.Run, f)
 		if err != nil {
 			direct = ""
@@ -336,7 +351,7 @@ func (a *wandbAPI) runAnswer(r *http.Request, rec *runRecord, sizes map[string]i
 		"historyKeys": string(historyKeys), "history": rec.History, "sampledHistory": []any{rows}, "events": []any{},
 		"tags": []any{}, "group": nil, "jobType": nil, "sweepName": nil, "readOnly": false, "description": nil, "notes": nil,
 		"createdAt": a.now().UTC().Format("2006-01-02T15:04:05"), "heartbeatAt": a.now().UTC().Format("2006-01-02T15:04:05"),
-		"user": map[string]any{"name": rec.Entity, "username": rec.Entity}, "fileCount": len(rec.Files),
+		"user": map[string]any{"name": rec.Entity, "username": rec.Entity}, "fileCount": len(files),
 		"files": map[string]any{"edges": edges, "pageInfo": map[string]any{"endCursor": nil, "hasNextPage": false}},
 	}
 }

@@ -151,11 +151,11 @@ func TestRunIsReadBackWithPresignedDownloads(t *testing.T) {
 	h := s.routes()
 	auth := basicAPIAuth("k1")
 	post(t, h, "/graphql", auth, `{"operationName":"UpsertBucket","variables":{"name":"r1","project":"p"}}`)
-	post(t, h, "/graphql", auth, `{"operationName":"CreateRunFiles","variables":{"project":"p","run":"r1","files":["a.txt"]}}`)
+	post(t, h, "/graphql", auth, `{"operationName":"CreateRunFiles","variables":{"project":"p","run":"r1","files":["meta.json","a.txt"]}}`)
 	post(t, h, "/files/standin/p/r1/file_stream", auth,
 		`{"files":{"wandb-history.jsonl":{"offset":0,"content":["{\"loss\":1,\"_step\":0}"]}},"complete":true,"exitcode":0}`)
 	for _, op := range []string{"Run", "RunFiles", "HistoryPage"} {
-		rec := post(t, h, "/graphql", auth, `{"operationName":"`+op+`","variables":{"entity":"standin","project":"p","name":"r1"}}`)
+		rec := post(t, h, "/graphql", auth, `{"operationName":"`+op+`","variables":{"entity":"standin","project":"p","name":"r1","fileNames":["a.txt"]}}`)
 		var body struct {
 			Data struct {
 				Project struct {

@@ -62,7 +62,8 @@ class ClientSite:
         """endpoint, bucket, prefix, key, secret and scheme of the BUCKET the server got."""
         env = published_endpoint("bucket", self.minio, "-wandb_minio_endpoint")["env"]
         parts = urlsplit(env["BUCKET"])
-        bucket, _, prefix = parts.path.strip("/").partition("/")
+        path = parts.path.strip("/").partition("/")
+        bucket, prefix = path[0], path[2]
         return {
             "endpoint": f"{parts.hostname}:{parts.port}",
             "bucket": bucket,
@@ -110,7 +111,8 @@ class ClientSite:
         got = self.host.run(
             f"curl -sS --cacert {SITE_CA} -w '\\n%{{http_code}}' {self.base}/standin/runs/standin/{self.project}/{run}"
         )
-        body, _, code = got.stdout.rpartition("\n")
+        answer = got.stdout.rpartition("\n")
+        body, code = answer[0], answer[2]
         return json.loads(body) if code.strip() == "200" else None
 
     def preflight(self, origin):
