@@ -10,11 +10,17 @@ package main
 //     by operationName: Viewer, UpsertBucket, ServerFeaturesQuery,
 //     OrganizationCoreWeaveOrganizationID, CreateRunFiles (upload URLs presigned with AWS
 //     Signature V4 for the bucket in BUCKET, as the real server signs them).
+//     Read-back for the public API and `wandb verify`: Run, RunFiles, HistoryPage,
+//     RunSampledHistory (one answer shape for every query of project.run), Project, and
+//     GetDefaultEntity / DefaultEntity. Without operationName the operation is named by its query.
 //   - POST /files/<entity>/<project>/<run>/file_stream: history lines, summary, uploaded names,
 //     complete and exit code are kept.
+//   - GET /files/<entity>/<project>/<run>/<name>: 302 to a presigned GET in the bucket (a file's url
+//     and directUrl are that presigned GET itself).
 //   - GET /standin/runs/<entity>/<project>/<run>: what was kept, as JSON (for tests only).
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -24,14 +30,36 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // uploadURLLifetime is how long a presigned upload URL stays valid.
 const uploadURLLifetime = 24 * time.Hour
+
+// downloadURLLifetime is how long a presigned download URL stays valid.
+const downloadURLLifetime = time.Hour
+
+// operationInQuery names an operation by its query ("query Run(...)", "mutation UpsertBucket").
+// Leading comment lines ("#graphql", as the SDK writes) are skipped.
+var operationInQuery = regexp.MustCompile(`^(?:\s|#[^\n]*\n)*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)`)
+
+// operationName is the request's operationName, else the name its query gives.
+func operationName(req graphqlRequest) string {
+	if req.OperationName != "" {
+		return req.OperationName
+	}
+	if m := operationInQuery.FindStringSubmatch(req.Query); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 type runRecord struct {
 	Entity   string         `json:"entity"`
@@ -123,7 +151,13 @@ func (a *wandbAPI) graphql(w http.ResponseWriter, r *http.Request) {
 		req.Variables = map[string]any{}
 	}
 	entity := a.defaultEntity()
+	req.OperationName = operationName(req)
 	switch req.OperationName {
+	case "GetDefaultEntity", "DefaultEntity":
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{
+			"id": "standin-viewer", "entity": entity, "username": entity}}})
+	case "Run", "RunFiles", "HistoryPage", "RunSampledHistory", "RunFullHistory", "RunState", "Project":
+		a.readBack(w, r, req.Variables, entity)
 	case "Viewer":
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{
 			"id": "standin-viewer", "entity": entity, "username": entity, "email": entity + "@standin.invalid",
@@ -208,6 +242,170 @@ func (a *wandbAPI) createRunFiles(w http.ResponseWriter, vars map[string]any, en
 	}}})
 }
 
+// bucketTarget is BUCKET as parsed, with the scheme and region presigned URLs use.
+func (a *wandbAPI) bucketTarget() (*bucketTarget, string, string, error) {
+	target, err := parseBucket(a.env["BUCKET"], a.env["AWS_REGION"])
+	if err != nil {
+		return target, "", "", err
+	}
+	region := a.env["AWS_REGION"]
+	if region == "" {
+		region = "us-east-1"
+	}
+	scheme := "http"
+	if target.secure {
+		scheme = "https"
+	}
+	return target, scheme, region, nil
+}
+
+// presignGet is a presigned download URL for a run's file in the bucket.
+func (a *wandbAPI) presignGet(entity, project, run, name string) (string, error) {
+	target, scheme, region, err := a.bucketTarget()
+	if err != nil {
+		return "", err
+	}
+	key := runObjectKey(target.prefix, entity, project, run, name)
+	return presignV4(http.MethodGet, scheme, target.endpoint, "/"+target.bucket+"/"+key, target.accessKey, target.secretKey,
+		region, a.now(), downloadURLLifetime), nil
+}
+
+// readBack answers every read of project.run with one shape (the fields the public API's Run,
+// RunFiles and history queries select), and Project with the project alone.
+func (a *wandbAPI) readBack(w http.ResponseWriter, r *http.Request, vars map[string]any, entity string) {
+	entity = stringVar(vars, "entity", stringVar(vars, "entityName", entity))
+	project := stringVar(vars, "project", stringVar(vars, "projectName", stringVar(vars, "name", "uncategorized")))
+	name := stringVar(vars, "run", stringVar(vars, "runName", stringVar(vars, "name", "")))
+	proj := map[string]any{"id": "standin-" + project, "internalId": 1, "name": project, "entityName": entity,
+		"entity": map[string]any{"id": "standin-" + entity, "name": entity}, "run": nil}
+	a.mu.Lock()
+	rec, ok := a.runs[entity+"/"+project+"/"+name]
+	// RunFiles' fileNames: only those files (run.file(name) takes the first answered).
+	wanted := map[string]bool{}
+	if raw, isList := vars["fileNames"].([]any); isList {
+		for _, n := range raw {
+			if s, isString := n.(string); isString {
+				wanted[s] = true
+			}
+		}
+	}
+	var files []string
+	seen := map[string]bool{}
+	if ok {
+		for _, f := range rec.Files {
+			if !seen[f] && (len(wanted) == 0 || wanted[f]) {
+				seen[f] = true
+				files = append(files, f)
+			}
+		}
+	}
+	a.mu.Unlock()
+	// The SDK's downloads check the size the server gives: read it from the bucket (outside the lock).
+	sizes := map[string]int64{}
+	for _, f := range files {
+		sizes[f] = a.objectSize(r.Context(), entity, project, name, f)
+	}
+	if ok {
+		a.mu.Lock()
+		proj["run"] = a.runAnswer(rec, files, sizes)
+		a.mu.Unlock()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"project": proj}})
+}
+
+// runAnswer is a kept run as the public API reads it (caller holds a.mu).
+func (a *wandbAPI) runAnswer(rec *runRecord, files []string, sizes map[string]int64) map[string]any {
+	summary, _ := json.Marshal(rec.Summary)
+	rows := []any{}
+	keys := map[string]any{}
+	for _, line := range rec.History {
+		row := map[string]any{}
+		if json.Unmarshal([]byte(line), &row) == nil {
+			rows = append(rows, row)
+			for k := range row {
+				keys[k] = map[string]any{"typeCounts": []any{}}
+			}
+		}
+	}
+	edges := []any{}
+	for _, f := range files {
+		direct, err := a.presignGet(rec.Entity, rec.Project, rec.Run, f)
+		if err != nil {
+			direct = ""
+		}
+		edges = append(edges, map[string]any{"cursor": f, "node": map[string]any{
+			"id": "standin-file-" + f, "name": f, "displayName": f, "digest": nil, "md5": nil, "sizeBytes": sizes[f],
+			"mimetype": "application/octet-stream", "updatedAt": a.now().UTC().Format(time.RFC3339),
+			// The SDK's core downloads url with no Authorization header (as it uploads): a presigned GET.
+			"url": direct, "directUrl": direct,
+		}})
+	}
+	state := "running"
+	if rec.Complete {
+		state = "finished"
+	}
+	historyKeys, _ := json.Marshal(map[string]any{"lastStep": len(rows) - 1, "keys": keys})
+	return map[string]any{
+		"id": "standin-" + rec.Run, "projectId": 1, "commit": nil, "name": rec.Run, "displayName": rec.Run, "state": state, "config": "{}",
+		"summaryMetrics": string(summary), "systemMetrics": "{}", "historyLineCount": len(rec.History),
+		"historyKeys": string(historyKeys), "history": rec.History, "sampledHistory": []any{rows}, "events": []any{},
+		"tags": []any{}, "group": nil, "jobType": nil, "sweepName": nil, "readOnly": false, "description": nil, "notes": nil,
+		"createdAt": a.now().UTC().Format("2006-01-02T15:04:05"), "heartbeatAt": a.now().UTC().Format("2006-01-02T15:04:05"),
+		"user": map[string]any{"name": rec.Entity, "username": rec.Entity}, "fileCount": len(files),
+		"files": map[string]any{"edges": edges, "pageInfo": map[string]any{"endCursor": nil, "hasNextPage": false}},
+	}
+}
+
+// download sends a file's url (GET /files/ENTITY/PROJECT/RUN/NAME) to a presigned GET in the bucket,
+// as the server does; the client follows without its Authorization header (another host).
+func (a *wandbAPI) download(w http.ResponseWriter, r *http.Request, parts []string) {
+	// A CORS preflight (wandb verify's) carries no key: it follows to the bucket, which answers it.
+	preflight := r.Method == http.MethodOptions
+	if !preflight && !a.authorized(r) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid API key"})
+		return
+	}
+	name := strings.Join(parts[4:], "/")
+	a.mu.Lock()
+	_, ok := a.runs[parts[1]+"/"+parts[2]+"/"+parts[3]]
+	a.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	direct, err := a.presignGet(parts[1], parts[2], parts[3], name)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": maskSecrets(err.Error(), a.env)})
+		return
+	}
+	if preflight {
+		http.Redirect(w, r, direct, http.StatusTemporaryRedirect)
+		return
+	}
+	http.Redirect(w, r, direct, http.StatusFound)
+}
+
+// objectSize is the size of a run's file in the bucket, 0 when it cannot be read.
+func (a *wandbAPI) objectSize(ctx context.Context, entity, project, run, name string) int64 {
+	target, _, region, err := a.bucketTarget()
+	if err != nil {
+		return 0
+	}
+	client, err := minio.New(target.endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(target.accessKey, target.secretKey, ""), Secure: target.secure, Region: region,
+		MaxRetries: 1})
+	if err != nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := client.StatObject(ctx, target.bucket, runObjectKey(target.prefix, entity, project, run, name), minio.StatObjectOptions{})
+	if err != nil {
+		return 0
+	}
+	return info.Size
+}
+
 // runObjectKey is where the stand-in puts a run's file in the bucket: [PREFIX/]ENTITY/PROJECT/RUN/NAME.
 func runObjectKey(prefix, entity, project, run, name string) string {
 	return strings.TrimPrefix(strings.Trim(prefix, "/")+"/"+entity+"/"+project+"/"+run+"/"+name, "/")
@@ -228,6 +426,10 @@ type fileStreamRequest struct {
 // fileStream keeps what the SDK streams while a run lives: /files/ENTITY/PROJECT/RUN/file_stream.
 func (a *wandbAPI) fileStream(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) >= 5 && (r.Method == http.MethodGet || r.Method == http.MethodOptions) {
+		a.download(w, r, parts)
+		return
+	}
 	if len(parts) != 5 || parts[4] != "file_stream" || r.Method != http.MethodPost {
 		http.NotFound(w, r)
 		return

@@ -124,3 +124,96 @@ func TestRunFlowKeepsWhatArrives(t *testing.T) {
 		t.Fatalf("unknown run: %d", missing.Code)
 	}
 }
+
+func TestOperationIsNamedByItsQueryWhenOperationNameIsMissing(t *testing.T) {
+	for query, want := range map[string]string{
+		"query Run($project: String!) { project { run { id } } }": "Run",
+		"  mutation UpsertBucket { x }":                           "UpsertBucket",
+		"{ viewer { id } }":                                       "",
+	} {
+		if got := operationName(graphqlRequest{Query: query}); got != want {
+			t.Errorf("%q: %q, want %q", query, got, want)
+		}
+	}
+	if got := operationName(graphqlRequest{OperationName: "Viewer", Query: "query Other { x }"}); got != "Viewer" {
+		t.Errorf("operationName given: %q", got)
+	}
+	h := newServer(map[string]string{"STANDIN_API_KEY": "k1"}).routes()
+	rec := post(t, h, "/graphql", basicAPIAuth("k1"), `{"query":"query GetDefaultEntity { viewer { entity } }"}`)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"entity":"standin"`) {
+		t.Fatalf("GetDefaultEntity by its query: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestRunIsReadBackWithPresignedDownloads(t *testing.T) {
+	s := newServer(map[string]string{"STANDIN_API_KEY": "k1", "BUCKET": "s3://AK:SK@minio.lab:9000/wandb?tls=true",
+		"HOST": "https://wandb.lab"})
+	h := s.routes()
+	auth := basicAPIAuth("k1")
+	post(t, h, "/graphql", auth, `{"operationName":"UpsertBucket","variables":{"name":"r1","project":"p"}}`)
+	post(t, h, "/graphql", auth, `{"operationName":"CreateRunFiles","variables":{"project":"p","run":"r1","files":["meta.json","a.txt"]}}`)
+	post(t, h, "/files/standin/p/r1/file_stream", auth,
+		`{"files":{"wandb-history.jsonl":{"offset":0,"content":["{\"loss\":1,\"_step\":0}"]}},"complete":true,"exitcode":0}`)
+	for _, op := range []string{"Run", "RunFiles", "HistoryPage"} {
+		rec := post(t, h, "/graphql", auth, `{"operationName":"`+op+`","variables":{"entity":"standin","project":"p","name":"r1","fileNames":["a.txt"]}}`)
+		var body struct {
+			Data struct {
+				Project struct {
+					Name string
+					Run  struct {
+						Name             string
+						State            string
+						HistoryLineCount int
+						History          []string
+						Files            struct {
+							Edges []struct {
+								Node struct{ Name, URL, DirectURL string }
+							}
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatalf("%s: %v %s", op, err, rec.Body)
+		}
+		run := body.Data.Project.Run
+		if body.Data.Project.Name != "p" || run.Name != "r1" || run.State != "finished" || run.HistoryLineCount != 1 ||
+			len(run.History) != 1 || len(run.Files.Edges) != 1 {
+			t.Fatalf("%s: %s", op, rec.Body)
+		}
+		node := run.Files.Edges[0].Node
+		direct, err := url.Parse(node.DirectURL)
+		if err != nil || direct.Host != "minio.lab:9000" || direct.Path != "/wandb/standin/p/r1/a.txt" ||
+			direct.Query().Get("X-Amz-Signature") == "" || node.URL != node.DirectURL {
+			t.Fatalf("%s: file %+v", op, node)
+		}
+		if strings.Contains(rec.Body.String(), "SK") {
+			t.Fatalf("%s: the secret key leaked: %s", op, rec.Body)
+		}
+	}
+	// A file's url sends the client to a presigned GET in the bucket, with a key only.
+	get := httptest.NewRequest(http.MethodGet, "/files/standin/p/r1/a.txt", nil)
+	get.Header.Set("Authorization", auth)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, get)
+	if rec.Code != http.StatusFound || !strings.HasPrefix(rec.Header().Get("Location"), "https://minio.lab:9000/wandb/standin/p/r1/a.txt?") {
+		t.Fatalf("download: %d %v", rec.Code, rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/files/standin/p/r1/a.txt", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("download without a key: %d", rec.Code)
+	}
+	// A CORS preflight (no key) follows to the bucket with its method kept.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, "/files/standin/p/r1/a.txt", nil))
+	if rec.Code != http.StatusTemporaryRedirect || !strings.HasPrefix(rec.Header().Get("Location"), "https://minio.lab:9000/") {
+		t.Fatalf("preflight: %d %v", rec.Code, rec.Header())
+	}
+	// An unknown run reads back as null, as the server answers.
+	rec = post(t, h, "/graphql", auth, `{"operationName":"Run","variables":{"entity":"standin","project":"p","name":"nope"}}`)
+	if !strings.Contains(rec.Body.String(), `"run":null`) {
+		t.Fatalf("unknown run: %s", rec.Body)
+	}
+}

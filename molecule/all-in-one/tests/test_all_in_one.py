@@ -47,7 +47,8 @@ def test_settings_change_restarts_the_server_once(host):
 
     again = run_playbook(extra_vars={"wandb_server_settings": {"LOGGING_ENABLED": True}})
     assert again.returncode == 0, again.tail()
-    assert again.changed == {"all-in-one": 0}, again.tail()
+    # Every host of the scenario (the training host too) is in the recap, none changed.
+    assert "all-in-one" in again.changed and not any(again.changed.values()), again.tail()
     assert container_started_at(host) == after_change, "an unchanged run restarted the server"
 
     restored = run_playbook()

@@ -30,16 +30,6 @@ OUTPUTS = []  # every run's output, for the secret scan at the end
 pytestmark = pytest.mark.skipif(bool(os.environ.get("WANDB_IMAGE")), reason="needs the stand-in's versions")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _backup_host_reaches_mysql(host):
-    """The all-in-one's MySQL endpoint names host.docker.internal (the server's container reaches the
-    data tier through Docker's bridge); the backup program on the same host needs that name too.
-    A lab workaround, not yet done by the backup role (see the report)."""
-    gateway = host.check_output("docker network inspect -f '{{(index .IPAM.Config 0).Gateway}}' bridge")
-    if "host.docker.internal" not in host.file("/etc/hosts").content_string:
-        host.run(f"echo '{gateway} host.docker.internal' >> /etc/hosts")
-
-
 def run(playbook, tag=None, extra=None):
     extra_vars = {**(release(tag) if tag else {}), **(extra or {})}
     result = run_playbook(playbook, "-vvv", extra_vars=extra_vars or None)
@@ -97,7 +87,7 @@ def test_a_rerun_at_the_same_release_changes_nothing(host):
     before = container(host)
     again = run(UPGRADE, "0.2.0")
     assert again.returncode == 0, again.tail()
-    assert again.changed == {HOST: 0}, again.tail()
+    assert HOST in again.changed and not any(again.changed.values()), again.tail()
     assert "ran already: nothing changed" in again.output
     assert container(host) == before
 
@@ -119,7 +109,8 @@ def test_a_downgrade_or_a_withdrawn_release_is_refused_and_the_site_untouched(ho
         OUTPUTS.append(refused.output)
     assert refused.returncode != 0, refused.tail()
     assert expected in refused.output, refused.tail()
-    assert refused.changed == {HOST: 0}, refused.tail()
+    # The training host's play may run on after the server host stopped: no host changed anything.
+    assert HOST in refused.changed and not any(refused.changed.values()), refused.tail()
     assert container(host) == before
     assert watch.answers and set(watch.answers) == {200}, (
         f"the proxy did not answer 200 throughout: {set(watch.answers)}"
