@@ -314,13 +314,6 @@ class Bench:
             site = self.need_aio()
             host = site.platforms[0]["name"]
             url, ca = self._proxy(site)
-            # The backup program on the all-in-one reaches MySQL at the name the server's container
-            # uses (the all-in-one test of upgrade.yml does the same).
-            lab.sh(
-                host,
-                'grep -q host.docker.internal /etc/hosts || echo "$(docker network inspect -f '
-                "'{{(index .IPAM.Config 0).Gateway}}' bridge) host.docker.internal\" >> /etc/hosts",
-            )
             tag = releases[index % len(releases)]
             extra = site.dir / ("upgrade-%s.json" % tag)
             extra.write_text(json.dumps(standin_release(tag)), encoding="utf-8")

@@ -62,10 +62,15 @@ def _molecule_yaml(path):
 def scenario_shape(scenario, names, platforms=None):
     """(platforms, inventory) of a Molecule scenario with the bench's names and addresses.
 
-    `platforms` replaces the scenario's hosts (the scaling figure: N hosts of one tier)."""
+    `platforms` replaces the scenario's hosts (the scaling figure: N hosts of one tier); otherwise the
+    scenario's hosts that `names` names (all of them when `names` is empty)."""
     shared = _molecule_yaml(ROOT / ".config" / "molecule" / "config.yml")
     own = _molecule_yaml(ROOT / "molecule" / scenario / "molecule.yml")
-    platforms = platforms or json.loads(_rename(json.dumps(own["platforms"]), names))
+    if not platforms:
+        # Only the hosts the bench names: a scenario's training host (wandb_client) needs the scenario's
+        # prepare step and is no part of what the bench measures.
+        named = [platform for platform in own["platforms"] if not names or platform["name"] in names]
+        platforms = json.loads(_rename(json.dumps(named), names))
     for platform in platforms:
         for network in platform.get("networks", []):
             network["name"] = NETWORK
