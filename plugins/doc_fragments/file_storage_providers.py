@@ -16,7 +16,10 @@ options:
     description:
       - "C(s3): an S3 API endpoint other than AWS's (for SQS too, as emulators serve both). To point S3 and SQS
         at different endpoints, use boto3's E(AWS_ENDPOINT_URL_S3) and E(AWS_ENDPOINT_URL_SQS) instead."
-      - "C(minio): the MinIO server, C(http(s)://HOST:PORT). Required for C(minio)."
+      - "C(minio): the MinIO server, C(http(s)://HOST:PORT). Required for C(minio). Its host and port go into
+        C(BUCKET) in RV(env), and the server signs upload and download URLs for exactly that endpoint: give a name
+        every training host and browser reaches and trusts (and the server's container too), never one only the
+        container resolves such as C(host.docker.internal) (docs/file-storage.md, which endpoint goes into BUCKET)."
     type: str
   region:
     description:
