@@ -208,7 +208,7 @@ func (a *wandbAPI) createRunFiles(w http.ResponseWriter, vars map[string]any, en
 			}
 		}
 	}
-	target, err := parseBucket(a.env["BUCKET"], a.env["AWS_REGION"])
+	target, scheme, region, err := a.bucketTarget()
 	if err != nil || name == "" {
 		msg := "CreateRunFiles without a run"
 		if err != nil {
@@ -216,14 +216,6 @@ func (a *wandbAPI) createRunFiles(w http.ResponseWriter, vars map[string]any, en
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]string{{"message": msg}}})
 		return
-	}
-	region := a.env["AWS_REGION"]
-	if region == "" {
-		region = "us-east-1"
-	}
-	scheme := "http"
-	if target.secure {
-		scheme = "https"
 	}
 	now := a.now()
 	answers := []map[string]any{}
