@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 PROGRAM = Path(__file__).resolve().parents[2] / "roles" / "backup" / "files" / "wandb_backup.py"
 _spec = importlib.util.spec_from_file_location("wandb_backup", PROGRAM)
@@ -403,8 +404,10 @@ def test_a_target_that_fills_up_half_way_removes_the_partial_backup_and_keeps_th
 class FakeS3:
     """An in-memory bucket with the calls the program makes; records them (thread-safe)."""
 
-    def __init__(self, objects=None, fail_put=None, delete_errors=False):
+    def __init__(self, objects=None, fail_put=None, delete_errors=False, vanish=()):
         self.objects = dict(objects or {})
+        # Listed, then deleted before they are fetched (the server deleting while the backup runs).
+        self.vanish = set(vanish)
         self.calls = []
         self.fail_put = fail_put
         self.delete_errors = delete_errors
@@ -437,6 +440,11 @@ class FakeS3:
 
     def get_object(self, Bucket, Key):
         self._record("get_object", Key)
+        if Key in self.vanish or Key not in self.objects:
+            # What botocore raises for a missing key.
+            raise ClientError(
+                {"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}, "GetObject"
+            )
         data = self.objects[Key]
         return {"ContentLength": len(data), "Body": io.BytesIO(data)}
 
@@ -478,8 +486,8 @@ class FakeS3:
         raise AssertionError("objects are removed in batches, not one by one")
 
 
-def _bucket_archive(objects, small):
-    source = FakeS3(objects)
+def _bucket_archive(objects, small, vanish=()):
+    source = FakeS3(objects, vanish=vanish)
     out = io.BytesIO()
     index = wb.dump_bucket(source, "wandb", "", out, threads=3, small=small)
     return source, index, io.BytesIO(out.getvalue())
@@ -513,6 +521,28 @@ def test_a_bucket_goes_into_the_archive_in_order_with_every_sha256_and_comes_bac
     # Small objects go up side by side, within the window.
     assert 1 < target.most_in_flight <= 4
     assert [call for call in target.calls if call[0] == "delete_objects"] == [("delete_objects", 2)]
+
+
+def test_objects_deleted_after_the_listing_are_left_out_and_the_rest_is_copied(caplog):
+    objects = _objects(10, big=5000)
+    gone = {"runs/r003/file.bin", "artifacts/large.bin"}  # one fetched ahead, one streamed
+    with caplog.at_level("INFO", logger="wandb-backup"):
+        _source, index, archive = _bucket_archive(objects, small=1000, vanish=gone)
+    assert [entry["key"] for entry in index] == sorted(set(objects) - gone)
+    with tarfile.open(fileobj=io.BytesIO(archive.getvalue()), mode="r") as tar:
+        assert tar.getnames() == ["objects/" + key for key in sorted(set(objects) - gone)]
+    assert sorted(r.getMessage() for r in caplog.records if "deleted after the listing" in r.getMessage()) == [
+        "object %s was deleted after the listing: not in the backup" % key for key in sorted(gone)
+    ]
+
+
+def test_any_other_fetch_error_fails_the_backup():
+    source = FakeS3(_objects(3))
+    source.get_object = lambda Bucket, Key: (_ for _ in ()).throw(
+        ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
+    )
+    with pytest.raises(ClientError, match="AccessDenied"):
+        wb.dump_bucket(source, "wandb", "", io.BytesIO(), threads=2, small=1000)
 
 
 def test_objects_the_backup_does_not_have_are_removed_1000_a_request():

@@ -401,12 +401,10 @@ class S3Target:
         return json.loads(body.read())
 
     def open(self, backup_id, name):
-        from botocore.exceptions import ClientError
-
         try:
             return _ClosingBody(self.client.get_object(Bucket=self.bucket, Key=self._key(backup_id, name))["Body"])
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        except Exception as exc:
+            if _no_such_key(exc):
                 raise FileNotFoundError(name) from None
             raise
 
@@ -466,6 +464,11 @@ class _ClosingBody:
 
     def __exit__(self, *exc):
         self.body.close()
+
+
+def _no_such_key(exc):
+    """Whether an S3 call failed because the object is not there (botocore's ClientError)."""
+    return getattr(exc, "response", {}).get("Error", {}).get("Code") in ("NoSuchKey", "404")
 
 
 def _list_objects(client, bucket, prefix=""):
@@ -717,6 +720,10 @@ class MySQL:
 
 
 # --- the bucket --------------------------------------------------------------------------------------
+# fetch()'s answer for an object too large to hold in memory: write() streams it itself.
+STREAMED = object()
+
+
 class _HashingReader:
     def __init__(self, body):
         self.body = body
@@ -767,12 +774,25 @@ class _Window:
 def dump_bucket(client, bucket, prefix, tar_sink, threads=TRANSFER_THREADS, small=SMALL_OBJECT):
     """Every object under prefix into a tar stream (objects/<key>, in listing order); returns the
     index. Small objects are fetched several at a time ahead of the writer; a large one streams
-    straight into the archive."""
+    straight into the archive. An object deleted between the listing and its fetch (the server
+    removes objects while it runs: a deleted run's files, its own probes) is left out and logged:
+    the live bucket no longer has it either, exactly as if the listing had come a moment later."""
+
+    def get(item):
+        try:
+            return client.get_object(Bucket=bucket, Key=item["Key"])
+        except Exception as exc:
+            if not _no_such_key(exc):
+                raise
+            log.info("object %s was deleted after the listing: not in the backup", item["Key"])
+            return None
 
     def fetch(item):
         if item["Size"] > small:
+            return STREAMED
+        response = get(item)
+        if response is None:
             return None
-        response = client.get_object(Bucket=bucket, Key=item["Key"])
         with contextlib.closing(response["Body"]) as body:
             data = body.read()
         # Hashed here, in the pool: hashlib lets go of the interpreter, the writer thread does not wait.
@@ -782,8 +802,10 @@ def dump_bucket(client, bucket, prefix, tar_sink, threads=TRANSFER_THREADS, smal
         info = tarfile.TarInfo("objects/" + item["Key"])
         info.mtime = int(item["LastModified"].timestamp())
         info.mode = 0o600
-        if fetched is None:
-            response = client.get_object(Bucket=bucket, Key=item["Key"])
+        if fetched is STREAMED:
+            response = get(item)
+            if response is None:
+                return None
             info.size = response["ContentLength"]
             reader = _HashingReader(response["Body"])
             archive.addfile(info, reader)
@@ -796,6 +818,14 @@ def dump_bucket(client, bucket, prefix, tar_sink, threads=TRANSFER_THREADS, smal
 
     index = []
     ahead = []
+
+    def write_oldest(archive):
+        item, future = ahead.pop(0)
+        fetched = future.result()
+        entry = write(archive, item, fetched) if fetched is not None else None
+        if entry:
+            index.append(entry)
+
     with (
         ThreadPoolExecutor(max_workers=threads) as pool,
         tarfile.open(fileobj=tar_sink, mode="w|", format=tarfile.PAX_FORMAT) as archive,
@@ -804,11 +834,9 @@ def dump_bucket(client, bucket, prefix, tar_sink, threads=TRANSFER_THREADS, smal
             for item in _list_objects(client, bucket, prefix):
                 ahead.append((item, pool.submit(fetch, item)))
                 while len(ahead) > threads * 2:
-                    item, future = ahead.pop(0)
-                    index.append(write(archive, item, future.result()))
+                    write_oldest(archive)
             while ahead:
-                item, future = ahead.pop(0)
-                index.append(write(archive, item, future.result()))
+                write_oldest(archive)
         except BaseException:
             for _item, future in ahead:
                 future.cancel()
