@@ -46,18 +46,19 @@ help:
 # environment (tests/lab/ee) needs the venv: it starts after `deps`, and is waited for before molecule.
 test:
 	@rm -f build/stages.log build/lab.rc build/ee.rc && mkdir -p build && date +%s > build/stages.start
-	@(tests/lab/setup docker base-image minio standin client-sdk > build/lab.log 2>&1; echo $$? > build/lab.rc) &
+	@# Background jobs go through tests/background: under make's -e a failing job left no rc file
+	@# behind, and the stage waiting for it waited until CI's limit.
+	@tests/background build/lab.rc build/lab.log tests/lab/setup docker base-image minio standin client-sdk &
 	@$(STAGE) deps $(MAKE) --no-print-directory deps
 	@# The execution environment needs the venv (ansible-builder) and the lab's base image.
-	@(tests/lab/setup ee > build/ee.log 2>&1; echo $$? > build/ee.rc) &
+	@tests/background build/ee.rc build/ee.log tests/lab/setup ee &
 	@# The stages below leave a core idle: the longest Molecule scenario starts as soon as the lab
 	@# is ready, the others once they are done (build/molecule.gate, tests/run-scenarios).
 	@rm -f build/molecule.gate build/molecule.rc
-	@(tests/lab/wait build/lab.rc build/lab.log > /dev/null \
-		&& MOLECULE_GATE=build/molecule.gate MOLECULE_GATE_OWNER=$$PPID \
+	@MOLECULE_GATE=build/molecule.gate MOLECULE_GATE_OWNER=$$PPID \
 		MOLECULE_DEADLINE=$$(($$(cat build/stages.start) + $(MOLECULE_DEADLINE_SECONDS))) \
-		tests/run-scenarios $(SCENARIOS) > build/molecule.out 2>&1; \
-		echo $$? > build/molecule.rc) &
+		tests/background build/molecule.rc build/molecule.out \
+		bash -c 'tests/lab/wait build/lab.rc build/lab.log > /dev/null && exec tests/run-scenarios "$$@"' _ $(SCENARIOS) &
 	@$(STAGE) lint $(MAKE) --no-print-directory lint
 	@$(STAGE) sanity $(MAKE) --no-print-directory sanity
 	@$(STAGE) unit $(MAKE) --no-print-directory unit
