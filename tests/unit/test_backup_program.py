@@ -538,9 +538,11 @@ def test_objects_deleted_after_the_listing_are_left_out_and_the_rest_is_copied(c
 
 def test_any_other_fetch_error_fails_the_backup():
     source = FakeS3(_objects(3))
-    source.get_object = lambda Bucket, Key: (_ for _ in ()).throw(
-        ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
-    )
+
+    def denied(Bucket, Key):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
+
+    source.get_object = denied
     with pytest.raises(ClientError, match="AccessDenied"):
         wb.dump_bucket(source, "wandb", "", io.BytesIO(), threads=2, small=1000)
 
