@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 # The filters are documented one per file next to this one (mysql_server_candidate.yml,
-# mysql_server_ids.yml, mysql_endpoint.yml): a plugin file that defines several filters cannot carry
-# their docs itself.
+# mysql_server_ids.yml, mysql_endpoint.yml, mysql_failover_plan.yml): a plugin file that defines
+# several filters cannot carry their docs itself.
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,6 +24,7 @@ from ansible_collections.wandb_local.fleet.plugins.module_utils._mysql_endpoint 
 from ansible_collections.wandb_local.fleet.plugins.module_utils._mysql_endpoint import (
     mysql_endpoint as _mysql_endpoint,
 )
+from ansible_collections.wandb_local.fleet.plugins.module_utils._mysql_failover import failover_plan
 from ansible_collections.wandb_local.fleet.plugins.module_utils._plain_values import plain
 
 
@@ -59,10 +60,37 @@ def mysql_endpoint(inputs, hostvars, host, password):
         raise AnsibleFilterError("wandb_local.fleet.mysql_endpoint: %s" % exc) from None
 
 
+# What mysql-failover.yml reads of each MySQL host: its place in the inventory's topology and what its
+# server said in this run (the role's replication-state entry point sets the fact).
+_FAILOVER_VARS = ("wandb_mysql_replication_role", "wandb_mysql_replication_primary", "wandb_mysql_replication_state")
+
+
+def mysql_failover_plan(hosts, hostvars, target="", planned=False):
+    try:
+        hosts = host_list(hosts, "the hosts of the group (wandb_mysql)")
+        found = host_vars_subset(hostvars, hosts, _FAILOVER_VARS)
+        inventory = dict(
+            (
+                host,
+                {
+                    # The role's default when the inventory does not set it.
+                    "role": found[host].get("wandb_mysql_replication_role", "none"),
+                    "primary": found[host].get("wandb_mysql_replication_primary"),
+                },
+            )
+            for host in hosts
+        )
+        states = dict((host, found[host].get("wandb_mysql_replication_state")) for host in hosts)
+        return failover_plan(inventory, states, plain(target), plain(planned))
+    except FleetInputError as exc:
+        raise AnsibleFilterError("wandb_local.fleet.mysql_failover_plan: %s" % exc) from None
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "mysql_server_candidate": mysql_server_candidate,
             "mysql_server_ids": mysql_server_ids,
             "mysql_endpoint": mysql_endpoint,
+            "mysql_failover_plan": mysql_failover_plan,
         }

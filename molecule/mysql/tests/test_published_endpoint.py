@@ -42,7 +42,7 @@ def test_url_parses_back_to_its_parts(published_urls):
         "port": 3306,
         "database": "wandb_local",
         "tls": "custom",
-        "ssl_ca": "/etc/wandb/tls/mysql-ca.crt",
+        "ssl_ca": "/etc/wandb/certs/ca.crt",
     }
     # Compared without printing the password.
     same = parts == expected
@@ -52,4 +52,4 @@ def test_url_parses_back_to_its_parts(published_urls):
 def test_url_has_the_vendor_shape(published_urls):
     url = published_urls[PRIMARY]
     assert url.startswith("mysql://wandb_local:")
-    assert url.endswith("@mysql-primary:3306/wandb_local?tls=custom&ssl-ca=/etc/wandb/tls/mysql-ca.crt")
+    assert url.endswith("@mysql-primary:3306/wandb_local?tls=custom&ssl-ca=/etc/wandb/certs/ca.crt")
