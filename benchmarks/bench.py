@@ -429,7 +429,8 @@ class Bench:
             "longest_outage": stats([entry[0]["longest_outage_seconds"] for entry in windows]),
             "floor": floor_stats,
             "detection_interval_seconds": interval,
-            "handover_delay_seconds": config.get("handover_delay"),
+            # The watchdog's own rule: no handover_delay given means stop_budget (wandb_failover.py).
+            "handover_delay_seconds": config.get("handover_delay") or config.get("stop_budget"),
             "over_floor_seconds": round(window_stats["median"] - floor_stats["median"], 2),
             "goal": {"window_max_seconds": 10},
             "windows": {"failover": [entry[0] for entry in windows], "floor": [entry[0] for entry in floors]},
