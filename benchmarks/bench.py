@@ -60,6 +60,24 @@ def stats(values):
     }
 
 
+DATA_TIER_PLAYS = ("MySQL", "Redis", "MinIO")
+
+
+def tier_goal(plays, total):
+    """Issue 14's converge goal for the fleet, from one run's own play times: the whole run against the
+    slowest data-tier play plus the server's and the proxy's (what tiers converging in parallel would take)."""
+    seconds = {play["play"]: play["seconds"] for play in plays}
+    if not all(name in seconds for name in (*DATA_TIER_PLAYS, "W&B server", "Reverse proxy")):
+        return None
+    reference = max(seconds[name] for name in DATA_TIER_PLAYS) + seconds["W&B server"] + seconds["Reverse proxy"]
+    return {
+        "reference_seconds": round(reference, 2),
+        "data_tier_sum_seconds": round(sum(seconds[name] for name in DATA_TIER_PLAYS), 2),
+        "ratio": round(total / reference, 2),
+        "ratio_max": 1.2,
+    }
+
+
 def median_profile(profiles):
     """The profile of the run whose time is the median (its top tasks stand for the figure)."""
     ordered = sorted(profiles, key=lambda profile: profile["seconds"])
@@ -170,6 +188,8 @@ class Bench:
             "tasks": middle["tasks"],
             "changed": [profile["changed"] for profile in profiles],
             "top_tasks": middle["top_tasks"],
+            "plays": middle.get("plays", []),
+            "roles": middle.get("roles", []),
         }
 
     def rerun_aio(self):
@@ -178,6 +198,8 @@ class Bench:
     def rerun_fleet(self, aio):
         fleet = self._reruns(self.need_fleet())
         fleet["converge_seconds"] = self.fleet_converge["seconds"]
+        fleet["converge_plays"] = self.fleet_converge.get("plays", [])
+        fleet["converge_goal"] = tier_goal(fleet["converge_plays"], fleet["converge_seconds"])
         return {
             "all_in_one": aio,
             "fleet": fleet,

@@ -250,9 +250,16 @@ def read_profile(log):
     except ValueError:
         return {"tasks": 0, "changed": None, "top_tasks": [], "failed_tasks": ["unreadable output"]}
     per_task = {}
+    per_role = {}
+    plays = []
     failed = []
     count = 0
     for play in data.get("plays", []):
+        info = play.get("play", {})
+        duration = info.get("duration", {})
+        if duration.get("start") and duration.get("end"):
+            seconds = _when(duration["end"]) - _when(duration["start"])
+            plays.append({"play": info.get("name") or "?", "seconds": round(seconds, 2), "tasks": len(play["tasks"])})
         for task in play.get("tasks", []):
             count += 1
             info = task.get("task", {})
@@ -261,14 +268,21 @@ def read_profile(log):
                 seconds = _when(duration["end"]) - _when(duration["start"])
                 name = info.get("name") or "?"
                 per_task[name] = per_task.get(name, 0.0) + seconds
+                # "wandb_local.fleet.mysql : Install ..." -> the role; a play's own tasks count as "(play)".
+                role = name.split(" : ", 1)[0] if " : " in name else "(play)"
+                seconds_so_far, tasks_so_far = per_role.get(role, (0.0, 0))
+                per_role[role] = (seconds_so_far + seconds, tasks_so_far + 1)
             for host, result in task.get("hosts", {}).items():
                 if result.get("failed") or result.get("unreachable"):
                     failed.append("%s: %s" % (host, info.get("name")))
     stats = data.get("stats", {})
     top = sorted(per_task.items(), key=lambda item: -item[1])[:10]
+    roles = sorted(per_role.items(), key=lambda item: -item[1][0])
     return {
         "tasks": count,
         "changed": sum(host.get("changed", 0) for host in stats.values()),
         "top_tasks": [{"task": name, "seconds": round(seconds, 2)} for name, seconds in top],
+        "plays": plays,
+        "roles": [{"role": name, "seconds": round(total, 2), "tasks": tasks} for name, (total, tasks) in roles],
         "failed_tasks": failed[:5],
     }

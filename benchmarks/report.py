@@ -196,6 +196,11 @@ def _top(tasks, limit=10):
     return "\n".join(lines)
 
 
+def _by(entries, key):
+    """ "MySQL 4.1 s (76 tasks), Redis ..." for per-play or per-role times."""
+    return ", ".join("%s %.1f s (%d tasks)" % (entry[key], entry["seconds"], entry["tasks"]) for entry in entries)
+
+
 def markdown(results):
     machine = results.get("machine", {})
     figures = results.get("figures", {})
@@ -240,7 +245,28 @@ def markdown(results):
                 _top(entry["top_tasks"]),
                 "",
             ]
-        out += ["The fleet's fresh converge took %.1f s (one run)." % rerun["fleet"]["converge_seconds"], ""]
+            if entry.get("plays"):
+                out += ["Per play: %s." % _by(entry["plays"], "play"), ""]
+            if entry.get("roles"):
+                out += ["Per role: %s." % _by(entry["roles"], "role"), ""]
+        fleet = rerun["fleet"]
+        out += ["The fleet's fresh converge took %.1f s (one run)." % fleet["converge_seconds"], ""]
+        if fleet.get("converge_plays"):
+            out += ["Its plays: %s." % _by(fleet["converge_plays"], "play"), ""]
+        goal = fleet.get("converge_goal")
+        if goal:
+            out += [
+                "Goal (issue 14): the fleet's converge <= 1.2x the slowest data-tier play plus the server's and the"
+                " proxy's (%.1f s, what tiers converging in parallel would take; the three data-tier plays one"
+                " after another took %.1f s): %.2fx, %s."
+                % (
+                    goal["reference_seconds"],
+                    goal["data_tier_sum_seconds"],
+                    goal["ratio"],
+                    "met" if goal["ratio"] <= goal["ratio_max"] else "**missed**",
+                ),
+                "",
+            ]
     scaling = figures.get("scaling", {})
     if "points" in scaling:
         out += [

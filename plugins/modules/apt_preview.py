@@ -39,6 +39,15 @@ options:
     type: list
     elements: str
     default: []
+  preview:
+    description:
+      - V(false) only reads which of O(packages) are missing (RV(missing)) and makes no configuration, which is what a
+        real run needs to decide whether apt must run at all. One C(dpkg-query) costs a fraction of a second where
+        M(ansible.builtin.apt) loads every package list first (seconds on a host with a rolling suite's lists), even
+        when everything is installed.
+      - Roles pass the play's check mode (C(ansible_check_mode)) here and run apt only for RV(missing).
+    type: bool
+    default: true
   sources:
     description:
       - Extra source files (file name under C(sources.list.d) to content, one-line or deb822 format), as the real
@@ -93,6 +102,21 @@ EXAMPLES = r"""
     state: absent
     path: "{{ preview.path }}"
   when: preview.path is defined
+
+# A rerun on a converged host: one dpkg-query, and apt (with its package lists) only for what is missing.
+- name: Read which packages are missing (and preview the lists in check mode)
+  wandb_local.fleet.apt_preview:
+    packages: [redis-server, redis-tools]
+    preview: "{{ ansible_check_mode }}"
+  register: packages
+
+- name: Install what is missing
+  ansible.builtin.apt:
+    name: "{{ packages.missing }}"
+    update_cache: true
+    cache_valid_time: 3600
+  environment: "{{ packages.environment }}"
+  when: packages.missing | length > 0
 """
 
 RETURN = r"""
@@ -103,7 +127,7 @@ missing:
   elements: str
 path:
   description: The temporary directory holding the configuration and its lists.
-  returned: state=present, when a preview was made
+  returned: state=present, when a preview was made (O(preview) true and a package missing, or no O(packages))
   type: str
   sample: /tmp/wandb-apt-preview-x1y2z3
 environment:
@@ -113,7 +137,7 @@ environment:
   sample: {APT_CONFIG: /tmp/wandb-apt-preview-x1y2z3/apt.conf}
 update_stderr_lines:
   description: What C(apt-get update) printed on standard error (warnings about sources, if any).
-  returned: state=present
+  returned: state=present, when a preview was made
   type: list
   elements: str
 """
@@ -229,6 +253,7 @@ def main():
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present", "absent"]),
             packages=dict(type="list", elements="str", default=[]),
+            preview=dict(type="bool", default=True),
             sources=dict(type="dict", default={}),
             preferences=dict(type="dict", default={}),
             path=dict(type="path"),
@@ -249,8 +274,8 @@ def main():
                 kind = type(content).__name__
                 module.fail_json(msg="%s: the content of %s must be a string, not %s" % (option, name, kind))
     missing = missing_packages(module, params["packages"])
-    if params["packages"] and not missing:
-        module.exit_json(changed=False, missing=[], environment={})
+    if (params["packages"] and not missing) or not params["preview"]:
+        module.exit_json(changed=False, missing=missing, environment={})
     preview = make_preview(module, params["sources"], params["preferences"])
     module.exit_json(changed=False, missing=missing, **preview)
 

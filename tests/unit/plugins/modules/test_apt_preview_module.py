@@ -112,6 +112,19 @@ def test_no_preview_when_every_package_is_installed(host):
     assert os.listdir(host.previews) == []
 
 
+def test_preview_false_only_reads_what_is_missing(host):
+    before = host.snapshot()
+    result = run_module(
+        apt_preview.main,
+        {"packages": ["coreutils", "wandb-preview-host-package"], "preview": False, "sources": {"x.list": "junk"}},
+    )
+    # The source would make apt-get update fail if a preview were made: none is.
+    assert not result.failed and not result["changed"]
+    assert result["missing"] == ["wandb-preview-host-package"]
+    assert result["environment"] == {} and "path" not in result
+    assert os.listdir(host.previews) == [] and host.snapshot() == before
+
+
 def test_a_package_dpkg_has_never_heard_of_is_missing(host):
     result = run_module(apt_preview.main, {"packages": ["coreutils", "wandb-preview-host-package"]})
     assert result["missing"] == ["wandb-preview-host-package"]

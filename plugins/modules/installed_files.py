@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# Copyright (c) wandb_local.fleet contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: installed_files
+short_description: Several small files with their content, owner and mode, in one round trip
+version_added: 0.3.0
+description:
+  - Makes each of O(files) hold exactly its O(files[].content), with its owner, group and mode, and reports which
+    changed. What M(ansible.builtin.copy) does for one file with two or three module runs on the host (a checksum,
+    the transfer, the attributes), this does for all of them in one, which is what a rerun of a converged host
+    spends its time on when a role installs a certificate, its key and their CA.
+  - A changed file is written to a temporary file in the same directory with its owner and mode set, then renamed
+    over the old one, so a reader never sees it half written or with the wrong mode.
+  - Every file is checked before any is written, so a bad entry (an unknown user, a bad mode, a missing directory)
+    fails naming it and leaves every file as it was.
+author:
+  - wandb_local.fleet maintainers (@wandb-local)
+options:
+  files:
+    description: The files.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      dest:
+        description: Absolute path of the file. Its directory must exist (in check mode a missing one means the file
+          would be created).
+        type: path
+        required: true
+      content:
+        description:
+          - The exact content (text, written as UTF-8). Pass file contents read on the controller with
+            C(lookup('ansible.builtin.file', path, rstrip=false)), so a trailing newline is kept.
+          - Exactly one of O(files[].content) and O(files[].secret_content) is given.
+        type: str
+      secret_content:
+        description:
+          - The content of a secret (a private key), as O(files[].content). Ansible masks it in everything the module
+            returns, and the diff shows its size and whether it changed, never the content.
+        type: str
+      mode:
+        description: The mode, as an octal string such as V('0644').
+        type: str
+        required: true
+      owner:
+        description: The owning user's name. Unset keeps an existing file's owner (root for a new one).
+        type: str
+      group:
+        description: The owning group's name. Unset keeps an existing file's group (root's group for a new one).
+        type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - One diff per changed file; a secret file's content is never shown.
+  idempotent:
+    support: full
+extends_documentation_fragment:
+  - wandb_local.fleet.attributes.ATTRIBUTES
+notes:
+  - O(files[].secret_content) is masked by the module itself; a task whose other options carry secrets still needs
+    C(no_log).
+seealso:
+  - module: ansible.builtin.copy
+"""
+
+EXAMPLES = r"""
+- name: Install the CA certificate, certificate and key
+  wandb_local.fleet.installed_files:
+    files:
+      - dest: /etc/wandb/certs/ca.crt
+        content: "{{ lookup('ansible.builtin.file', secrets_dir ~ '/ca/ca.crt', rstrip=false) }}"
+        mode: "0644"
+      - dest: /etc/wandb/certs/proxy.key
+        secret_content: "{{ lookup('ansible.builtin.file', secrets_dir ~ '/certs/web1/proxy.key', rstrip=false) }}"
+        owner: root
+        group: ssl-cert
+        mode: "0640"
+"""
+
+RETURN = r"""
+changed_files:
+  description: The files that changed (or would in check mode), each with what about it differed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{dest: /etc/wandb/certs/proxy.crt, reasons: [content]}, {dest: /etc/wandb/certs/proxy.key, reasons: [mode]}]
+"""
+
+import grp
+import hashlib
+import os
+import pwd
+import stat
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+class FileProblem(Exception):
+    """An entry that cannot be installed; the message names it."""
+
+
+def _resolve(entry, index):
+    """The entry's wanted state, or FileProblem naming the field and what is wrong with it."""
+    where = "files[%d]" % index
+    dest = entry["dest"]
+    if (entry["content"] is None) == (entry["secret_content"] is None):
+        raise FileProblem("%s: give exactly one of content and secret_content (%s)" % (where, dest))
+    if not os.path.isabs(dest):
+        raise FileProblem("%s.dest: %s is not an absolute path" % (where, dest))
+    try:
+        mode = int(entry["mode"], 8)
+    except (TypeError, ValueError):
+        mode = -1
+    if not 0 <= mode <= 0o7777:
+        raise FileProblem("%s.mode: %r is not an octal mode such as '0644' (%s)" % (where, entry["mode"], dest))
+    uid = gid = None
+    if entry.get("owner"):
+        try:
+            uid = pwd.getpwnam(entry["owner"]).pw_uid
+        except KeyError:
+            raise FileProblem("%s.owner: no user named %s on this host (%s)" % (where, entry["owner"], dest)) from None
+    if entry.get("group"):
+        try:
+            gid = grp.getgrnam(entry["group"]).gr_gid
+        except KeyError:
+            raise FileProblem("%s.group: no group named %s on this host (%s)" % (where, entry["group"], dest)) from None
+    return {
+        "dest": dest,
+        "content": (entry["secret_content"] if entry["content"] is None else entry["content"]).encode("utf-8"),
+        "mode": mode,
+        "uid": uid,
+        "gid": gid,
+        "secret": entry["content"] is None,
+    }
+
+
+def _compare(wanted, check_mode, index):
+    """(the reasons it differs, its current content or None)."""
+    dest = wanted["dest"]
+    try:
+        current = os.lstat(dest)
+    except FileNotFoundError:
+        if not os.path.isdir(os.path.dirname(dest)):
+            if check_mode:
+                return ["created"], None
+            problem = "files[%d].dest: the directory %s does not exist" % (index, os.path.dirname(dest))
+            raise FileProblem(problem) from None
+        return ["created"], None
+    if not stat.S_ISREG(current.st_mode):
+        raise FileProblem("files[%d].dest: %s exists and is not a regular file" % (index, dest))
+    with open(dest, "rb") as handle:
+        content = handle.read()
+    reasons = []
+    if content != wanted["content"]:
+        reasons.append("content")
+    if stat.S_IMODE(current.st_mode) != wanted["mode"]:
+        reasons.append("mode")
+    if wanted["uid"] is not None and current.st_uid != wanted["uid"]:
+        reasons.append("owner")
+    if wanted["gid"] is not None and current.st_gid != wanted["gid"]:
+        reasons.append("group")
+    return reasons, content
+
+
+def _shown(content, secret):
+    if content is None:
+        return ""
+    if secret:
+        return "(secret, %d bytes, sha256 %s...)\n" % (len(content), hashlib.sha256(content).hexdigest()[:12])
+    return content.decode("utf-8", errors="replace")
+
+
+def _write(wanted, reasons):
+    dest = wanted["dest"]
+    current = None if reasons == ["created"] else os.stat(dest)
+    uid = wanted["uid"] if wanted["uid"] is not None else (current.st_uid if current else -1)
+    gid = wanted["gid"] if wanted["gid"] is not None else (current.st_gid if current else -1)
+    if current is None or "content" in reasons:
+        # Owner and mode are set before the rename: the file never exists under its name with the wrong ones.
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".%s." % os.path.basename(dest))
+        try:
+            try:
+                os.write(handle, wanted["content"])
+                os.fsync(handle)
+                os.fchown(handle, uid, gid)
+                os.fchmod(handle, wanted["mode"])
+            finally:
+                os.close(handle)
+            os.replace(temporary, dest)
+        except OSError:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        return
+    if "owner" in reasons or "group" in reasons:
+        os.chown(dest, uid, gid)
+    if "mode" in reasons:
+        os.chmod(dest, wanted["mode"])
+
+
+def _header(wanted, reasons):
+    return "%s (%s)" % (wanted["dest"], ", ".join(reasons)) if reasons else wanted["dest"]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            files=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    dest=dict(type="path", required=True),
+                    content=dict(type="str"),
+                    secret_content=dict(type="str", no_log=True),
+                    mode=dict(type="str", required=True),
+                    owner=dict(type="str"),
+                    group=dict(type="str"),
+                ),
+            ),
+        ),
+        supports_check_mode=True,
+    )
+    plan = []
+    try:
+        for index, entry in enumerate(module.params["files"]):
+            wanted = _resolve(entry, index)
+            reasons, current = _compare(wanted, module.check_mode, index)
+            plan.append((wanted, reasons, current))
+    except (FileProblem, OSError) as exc:
+        module.fail_json(msg="installed_files: %s; no file was changed" % exc)
+    changed = [(wanted, reasons, current) for wanted, reasons, current in plan if reasons]
+    if not module.check_mode:
+        for position, (wanted, reasons, _current) in enumerate(changed):
+            try:
+                _write(wanted, reasons)
+            except OSError as exc:
+                done = [entry[0]["dest"] for entry in changed[:position]]
+                module.fail_json(
+                    msg="installed_files: writing %s failed: %s (changed before it: %s)"
+                    % (wanted["dest"], exc, ", ".join(done) or "none")
+                )
+    diff = [
+        {
+            "before_header": _header(wanted, reasons),
+            "after_header": wanted["dest"],
+            "before": _shown(current, wanted["secret"]),
+            "after": _shown(wanted["content"], wanted["secret"]),
+        }
+        for wanted, reasons, current in changed
+    ]
+    module.exit_json(
+        changed=bool(changed),
+        changed_files=[{"dest": wanted["dest"], "reasons": reasons} for wanted, reasons, _current in changed],
+        diff=diff,
+    )
+
+
+if __name__ == "__main__":
+    main()
