@@ -19,7 +19,8 @@ description:
   - A changed file is written to a temporary file in the same directory with its owner and mode set, then renamed
     over the old one, so a reader never sees it half written or with the wrong mode.
   - Every file is checked before any is written, so a bad entry (an unknown user, a bad mode, a missing directory)
-    fails naming it and leaves every file as it was.
+    fails naming it and leaves every file as it was. In check mode a missing directory, user or group is one an
+    earlier task of a real run would create (a package's system account), so the file is reported as changing.
 author:
   - wandb_local.fleet maintainers (@wandb-local)
 options:
@@ -110,8 +111,11 @@ class FileProblem(Exception):
     """An entry that cannot be installed; the message names it."""
 
 
-def _resolve(entry, index):
-    """The entry's wanted state, or FileProblem naming the field and what is wrong with it."""
+def _resolve(entry, index, check_mode):
+    """The entry's wanted state, or FileProblem naming the field and what is wrong with it.
+
+    In check mode an unknown user or group is one that a real run creates earlier (a package's system
+    account): the file would then change, which is what check mode reports."""
     where = "files[%d]" % index
     dest = entry["dest"]
     if (entry["content"] is None) == (entry["secret_content"] is None):
@@ -125,16 +129,23 @@ def _resolve(entry, index):
     if not 0 <= mode <= 0o7777:
         raise FileProblem("%s.mode: %r is not an octal mode such as '0644' (%s)" % (where, entry["mode"], dest))
     uid = gid = None
+    unknown = []
     if entry.get("owner"):
         try:
             uid = pwd.getpwnam(entry["owner"]).pw_uid
         except KeyError:
-            raise FileProblem("%s.owner: no user named %s on this host (%s)" % (where, entry["owner"], dest)) from None
+            if not check_mode:
+                problem = "%s.owner: no user named %s on this host (%s)" % (where, entry["owner"], dest)
+                raise FileProblem(problem) from None
+            unknown.append("owner")
     if entry.get("group"):
         try:
             gid = grp.getgrnam(entry["group"]).gr_gid
         except KeyError:
-            raise FileProblem("%s.group: no group named %s on this host (%s)" % (where, entry["group"], dest)) from None
+            if not check_mode:
+                problem = "%s.group: no group named %s on this host (%s)" % (where, entry["group"], dest)
+                raise FileProblem(problem) from None
+            unknown.append("group")
     return {
         "dest": dest,
         "content": (entry["secret_content"] if entry["content"] is None else entry["content"]).encode("utf-8"),
@@ -142,6 +153,7 @@ def _resolve(entry, index):
         "uid": uid,
         "gid": gid,
         "secret": entry["content"] is None,
+        "unknown": unknown,
     }
 
 
@@ -161,7 +173,7 @@ def _compare(wanted, check_mode, index):
         raise FileProblem("files[%d].dest: %s exists and is not a regular file" % (index, dest))
     with open(dest, "rb") as handle:
         content = handle.read()
-    reasons = []
+    reasons = list(wanted["unknown"])
     if content != wanted["content"]:
         reasons.append("content")
     if stat.S_IMODE(current.st_mode) != wanted["mode"]:
@@ -170,6 +182,7 @@ def _compare(wanted, check_mode, index):
         reasons.append("owner")
     if wanted["gid"] is not None and current.st_gid != wanted["gid"]:
         reasons.append("group")
+    reasons.sort(key=["content", "mode", "owner", "group"].index)
     return reasons, content
 
 
@@ -235,7 +248,7 @@ def main():
     plan = []
     try:
         for index, entry in enumerate(module.params["files"]):
-            wanted = _resolve(entry, index)
+            wanted = _resolve(entry, index, module.check_mode)
             reasons, current = _compare(wanted, module.check_mode, index)
             plan.append((wanted, reasons, current))
     except (FileProblem, OSError) as exc:

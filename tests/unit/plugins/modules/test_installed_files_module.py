@@ -105,6 +105,19 @@ def test_check_mode_on_a_directory_a_real_run_makes_first_says_created(tmp_path)
     assert real.failed and real["msg"].startswith("installed_files: files[0].dest: the directory ")
 
 
+def test_check_mode_with_an_account_a_real_run_creates_first_says_changed(tmp_path):
+    # A fresh host in check mode: the package that makes the mysql account is not installed yet.
+    entries = files(tmp_path, owner="no-such-user-wandb", group="no-such-group-wandb")
+    result = run_module(installed_files.main, {"files": entries}, check_mode=True)
+    assert not result.failed and result["changed"]
+    assert result["changed_files"][1]["reasons"] == ["created"]
+    run_module(installed_files.main, {"files": files(tmp_path)})
+    result = run_module(installed_files.main, {"files": entries}, check_mode=True)
+    assert result["changed_files"] == [{"dest": str(tmp_path / "site.key"), "reasons": ["owner", "group"]}]
+    real = run_module(installed_files.main, {"files": entries})
+    assert real.failed and "files[1].owner: no user named no-such-user-wandb" in real["msg"]
+
+
 def test_a_secret_never_shows_in_the_diff_or_the_output(tmp_path):
     run_module(installed_files.main, {"files": files(tmp_path)})
     changed = files(tmp_path)
