@@ -111,6 +111,22 @@ class FileProblem(Exception):
     """An entry that cannot be installed; the message names it."""
 
 
+# An account a real run creates first (check mode only): the file is reported as changing.
+_UNKNOWN = object()
+
+
+def _account_id(lookup, attribute, name, problem, dest, check_mode):
+    """The user's or group's number, None when no name is given, _UNKNOWN in check mode for a missing one."""
+    if not name:
+        return None
+    try:
+        return getattr(lookup(name), attribute)
+    except KeyError:
+        if not check_mode:
+            raise FileProblem("%s %s on this host (%s)" % (problem, name, dest)) from None
+        return _UNKNOWN
+
+
 def _resolve(entry, index, check_mode):
     """The entry's wanted state, or FileProblem naming the field and what is wrong with it.
 
@@ -128,24 +144,8 @@ def _resolve(entry, index, check_mode):
         mode = -1
     if not 0 <= mode <= 0o7777:
         raise FileProblem("%s.mode: %r is not an octal mode such as '0644' (%s)" % (where, entry["mode"], dest))
-    uid = gid = None
-    unknown = []
-    if entry.get("owner"):
-        try:
-            uid = pwd.getpwnam(entry["owner"]).pw_uid
-        except KeyError:
-            if not check_mode:
-                problem = "%s.owner: no user named %s on this host (%s)" % (where, entry["owner"], dest)
-                raise FileProblem(problem) from None
-            unknown.append("owner")
-    if entry.get("group"):
-        try:
-            gid = grp.getgrnam(entry["group"]).gr_gid
-        except KeyError:
-            if not check_mode:
-                problem = "%s.group: no group named %s on this host (%s)" % (where, entry["group"], dest)
-                raise FileProblem(problem) from None
-            unknown.append("group")
+    uid = _account_id(pwd.getpwnam, "pw_uid", entry.get("owner"), "%s.owner: no user named" % where, dest, check_mode)
+    gid = _account_id(grp.getgrnam, "gr_gid", entry.get("group"), "%s.group: no group named" % where, dest, check_mode)
     return {
         "dest": dest,
         "content": (entry["secret_content"] if entry["content"] is None else entry["content"]).encode("utf-8"),
@@ -153,7 +153,6 @@ def _resolve(entry, index, check_mode):
         "uid": uid,
         "gid": gid,
         "secret": entry["content"] is None,
-        "unknown": unknown,
     }
 
 
@@ -173,17 +172,14 @@ def _compare(wanted, check_mode, index):
         raise FileProblem("files[%d].dest: %s exists and is not a regular file" % (index, dest))
     with open(dest, "rb") as handle:
         content = handle.read()
-    reasons = list(wanted["unknown"])
-    if content != wanted["content"]:
-        reasons.append("content")
-    if stat.S_IMODE(current.st_mode) != wanted["mode"]:
-        reasons.append("mode")
-    if wanted["uid"] is not None and current.st_uid != wanted["uid"]:
-        reasons.append("owner")
-    if wanted["gid"] is not None and current.st_gid != wanted["gid"]:
-        reasons.append("group")
-    reasons.sort(key=["content", "mode", "owner", "group"].index)
-    return reasons, content
+    differs = {
+        "content": content != wanted["content"],
+        "mode": stat.S_IMODE(current.st_mode) != wanted["mode"],
+        # _UNKNOWN (check mode only, so never written) is no number a file has.
+        "owner": wanted["uid"] not in (None, current.st_uid),
+        "group": wanted["gid"] not in (None, current.st_gid),
+    }
+    return [reason for reason, different in differs.items() if different], content
 
 
 def _shown(content, secret):
