@@ -48,6 +48,14 @@ options:
       - Roles pass the play's check mode (C(ansible_check_mode)) here and run apt only for RV(missing).
     type: bool
     default: true
+  config:
+    description:
+      - An apt configuration file to install with instead of the host's own (C(APT_CONFIG)): the offline bundle's
+        repository, which the C(wandb_local.fleet.offline) role prepared with fresh package lists (its
+        C(wandb_offline_apt_config) fact, docs/role-conventions.md). Returned as RV(environment) whenever a package is
+        missing, in check mode too; no preview is made then (the bundle's lists are complete already), and
+        O(sources) and O(preferences) are ignored (the bundle holds every package the roles install).
+    type: path
   sources:
     description:
       - Extra source files (file name under C(sources.list.d) to content, one-line or deb822 format), as the real
@@ -148,6 +156,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wandb_local.fleet.plugins.module_utils._apt_config import apt_config
+
 APT_ETC = "/etc/apt"
 APT_LISTS = "/var/lib/apt/lists"
 
@@ -182,26 +192,6 @@ def _seed_lists(target):
             os.link(source, os.path.join(target, name))
         except OSError:
             shutil.copy2(source, os.path.join(target, name))
-
-
-def apt_config(root):
-    """The configuration file: the host's apt.conf(.d) still apply; sources, pins, lists and caches are ours."""
-    return "\n".join(
-        [
-            'Dir::Etc::sourcelist "%s/sources.list";' % root,
-            'Dir::Etc::sourceparts "%s/sources.list.d";' % root,
-            'Dir::Etc::preferences "%s/preferences";' % root,
-            'Dir::Etc::preferencesparts "%s/preferences.d";' % root,
-            'Dir::State::Lists "%s/lists";' % root,
-            'Dir::State::status "/var/lib/dpkg/status";',
-            'Dir::Cache "%s/cache";' % root,
-            'Dir::Cache::pkgcache "";',
-            'Dir::Cache::srcpkgcache "";',
-            # Downloads go into our own directory, which the unprivileged _apt user cannot write.
-            'APT::Sandbox::User "root";',
-            "",
-        ]
-    )
 
 
 def make_preview(module, sources, preferences):
@@ -257,6 +247,7 @@ def main():
             sources=dict(type="dict", default={}),
             preferences=dict(type="dict", default={}),
             path=dict(type="path"),
+            config=dict(type="path"),
         ),
         required_if=[("state", "absent", ["path"])],
         supports_check_mode=True,
@@ -274,6 +265,11 @@ def main():
                 kind = type(content).__name__
                 module.fail_json(msg="%s: the content of %s must be a string, not %s" % (option, name, kind))
     missing = missing_packages(module, params["packages"])
+    if params["config"]:
+        if not os.path.isfile(params["config"]):
+            module.fail_json(msg="config: %s does not exist (the offline role writes it)" % params["config"])
+        environment = {"APT_CONFIG": params["config"]} if missing or not params["packages"] else {}
+        module.exit_json(changed=False, missing=missing, environment=environment)
     if (params["packages"] and not missing) or not params["preview"]:
         module.exit_json(changed=False, missing=missing, environment={})
     preview = make_preview(module, params["sources"], params["preferences"])
