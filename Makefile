@@ -74,10 +74,11 @@ test:
 
 # Python tools in a project venv, reinstalled only when a requirements file changes.
 deps: $(STAMP) collection-tree system-tools
-# Tools the unit tests call: age (the backup program's encryption), from Debian's packages.
+# Tools the unit tests call, from Debian's packages: age (the backup program's encryption), gpg and dpkg-deb
+# (the offline bundle's signed repository).
 system-tools:
-	@command -v age >/dev/null && command -v age-keygen >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends age >/dev/null; }
+	@command -v age >/dev/null && command -v age-keygen >/dev/null && command -v gpg >/dev/null && command -v dpkg-deb >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends age gnupg dpkg >/dev/null; }
 $(STAMP): requirements.txt tests/requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r tests/requirements.txt

@@ -21,6 +21,13 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# Playbooks that are no AWX job, and why.
+NOT_JOB_TEMPLATES = {
+    "playbooks/bundle.yml": (
+        "builds the offline bundle on a connected machine with apt, dpkg-deb and gpg, into a directory there to "
+        "carry across the air gap; an AWX job runs in an execution environment container whose files end with it"
+    ),
+}
 OUTPUT = ROOT / "extensions" / "awx" / "job_templates.yml"
 
 # The server role's options an operator decides per deployment run (the release to roll out, its

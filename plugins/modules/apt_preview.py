@@ -50,7 +50,7 @@ options:
     default: true
   config:
     description:
-      - An apt configuration file to install with instead of the host's own (C(APT_CONFIG)): the offline bundle's
+      - An apt configuration file to install with instead of the host's own (C(APT_CONFIG)), the offline bundle's
         repository, which the C(wandb_local.fleet.offline) role prepared with fresh package lists (its
         C(wandb_offline_apt_config) fact, docs/role-conventions.md). Returned as RV(environment) whenever a package is
         missing, in check mode too; no preview is made then (the bundle's lists are complete already), and

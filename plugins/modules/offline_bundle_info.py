@@ -15,7 +15,7 @@ description:
   - Reads the manifest of a bundle made by M(wandb_local.fleet.offline_bundle) and checks every file it lists
     (present, size, sha256), that it lists every file the bundle holds, and that it was made for this collection's
     version. Fails naming each problem, so a corrupted or foreign bundle is refused before any host is touched.
-  - Run it where the bundle is: on the controller (C(delegate_to) localhost).
+  - Run it where the bundle is, on the controller (C(delegate_to) localhost).
 author:
   - wandb_local.fleet maintainers (@wandb-local)
 options:

@@ -16,9 +16,9 @@ description:
     O(root), after checking both archives against their sha256, and writes a private apt configuration
     (C(<root>/apt.conf)) whose only source is that repository, signed by O(signing_key) (never C(trusted=yes)),
     with the bundle's pins. Then refreshes that configuration's package lists. The host's own apt sources and
-    lists are not touched: the roles pass C(APT_CONFIG=<root>/apt.conf) to their apt tasks.
+    lists are not touched; the roles pass C(APT_CONFIG=<root>/apt.conf) to their apt tasks.
   - A stamp (C(<root>/bundle.sha256)) names the archives installed; the same archives again change nothing.
-  - In check mode nothing under O(root) changes: the index alone is unpacked into a new temporary directory
+  - In check mode nothing under O(root) changes; the index alone is unpacked into a new temporary directory
     (C(/tmp/wandb-offline-check-*), a few hundred KB) with its own configuration and lists, returned as RV(config),
     so the roles' simulated installs see what the real run will.
 author:

@@ -117,6 +117,7 @@ def policy(config, package="wandb-offline-test"):
         env={**os.environ, "APT_CONFIG": config, "LC_ALL": "C"},
         capture_output=True,
         text=True,
+        check=False,
     ).stdout
 
 
