@@ -27,6 +27,8 @@ ROLE_SETTINGS = {
     "port": "3306",
     "bind_address": "*",
     "max_connections": "500",
+    # Accounts match by address: no connection waits for a reverse DNS lookup (wandb_mysql_skip_name_resolve).
+    "skip_name_resolve": "ON",
     "log_bin": "ON",
     "gtid_mode": "ON",
     "enforce_gtid_consistency": "ON",

@@ -30,6 +30,10 @@ CASES = {
         "needs wandb_mysql_replication_primary",
     ),
     "two primaries": ({"wandb_mysql_replication_role": "primary"}, "at most one host of the group"),
+    "a host name MySQL would never match": (
+        {"wandb_mysql_wandb_user_host": "app.example.net"},
+        "wandb_mysql_wandb_user_host: a host name, which MySQL never matches",
+    ),
     # A valid, given password rides along: its own check passes at -vvv and must not show it.
     "bad port": ({"wandb_mysql_port": 70000, "wandb_mysql_wandb_password": MARKER}, "wandb_mysql_port must be from 1"),
 }
