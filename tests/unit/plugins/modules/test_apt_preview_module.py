@@ -159,3 +159,26 @@ def test_absent_refuses_a_directory_it_did_not_make(host, tmp_path):
     precious.mkdir()
     result = run_module(apt_preview.main, {"state": "absent", "path": str(precious)})
     assert result.failed and result["msg"].startswith("path: ") and precious.is_dir()
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_given_config_is_the_environment_whenever_a_package_is_missing(host, tmp_path, check_mode):
+    config = tmp_path / "offline-apt.conf"
+    config.write_text("// the offline bundle's configuration\n")
+    missing = run_module(
+        apt_preview.main,
+        {"packages": ["coreutils", "wandb-preview-host-package"], "config": str(config), "preview": check_mode},
+        check_mode=check_mode,
+    )
+    assert not missing.failed and not missing["changed"]
+    assert missing["missing"] == ["wandb-preview-host-package"]
+    assert missing["environment"] == {"APT_CONFIG": str(config)}
+    assert "path" not in missing, "a preview was made beside the given configuration"
+    assert os.listdir(host.previews) == []
+    installed = run_module(apt_preview.main, {"packages": ["coreutils"], "config": str(config)}, check_mode=check_mode)
+    assert installed["missing"] == [] and installed["environment"] == {}
+
+
+def test_a_config_that_does_not_exist_is_refused_naming_the_option(host, tmp_path):
+    result = run_module(apt_preview.main, {"packages": ["x"], "config": str(tmp_path / "none.conf")})
+    assert result.failed and result["msg"].startswith("config: ")
