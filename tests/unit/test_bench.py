@@ -2,11 +2,13 @@
 configuration, the profile read from the json callback, the statistics and the goal verdicts. The
 harness itself runs in `make bench-smoke` (a stage of make test) against lab hosts."""
 
+import ipaddress
 import json
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -188,3 +190,11 @@ def test_failover_figure_in_table_and_report():
     assert "detection interval (1.0 s)" in report.markdown(results)
     results["figures"]["failover"] = {"skipped": "no watchdog"}
     assert "skipped: no watchdog" in report.table(results)
+
+
+def test_the_bench_network_overlaps_no_lab_network_of_the_scenarios():
+    # Docker refuses a network whose subnet overlaps another's: the bench and the scenarios run on one engine.
+    shared = yaml.safe_load((REPO / "molecule" / "_shared" / "lab.yml").read_text())
+    bench_net = ipaddress.ip_network(lab.SUBNET)
+    for name in ("wandb_lab_subnet", "wandb_lab_offline_subnet"):
+        assert not bench_net.overlaps(ipaddress.ip_network(shared[name])), name
