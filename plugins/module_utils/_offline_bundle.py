@@ -250,3 +250,28 @@ def manifest_problems(path, manifest, collection_version):
         if name not in files:
             problems.append("%s: in the bundle, not in its manifest" % name)
     return problems
+
+
+def apt_plan(release, packages, sources, extra_suite, extra_suite_uris, extra_packages, extra_priority, keyring):
+    """What offline_bundle resolves: (apt_sources, apt_groups). The release's packages form one suite; the
+    packages of an extra suite (Oracle MySQL from Debian's sid) another, with that suite added as a source and
+    pinned at extra_priority. When the extra suite is the release itself (Ubuntu ships MySQL), it is one suite."""
+    if not extra_suite or extra_suite == release:
+        merged = list(packages) + [name for name in extra_packages if name not in packages]
+        return list(sources), [{"suite": release, "packages": merged}]
+    extra_source = {
+        "uris": list(extra_suite_uris),
+        "suites": [extra_suite],
+        "signed_by": keyring,
+        "check_valid_until": False,
+    }
+    groups = [
+        {"suite": release, "packages": list(packages)},
+        {
+            "suite": extra_suite,
+            "packages": list(extra_packages),
+            "default_release": extra_suite,
+            "priority": int(extra_priority),
+        },
+    ]
+    return [*sources, extra_source], groups

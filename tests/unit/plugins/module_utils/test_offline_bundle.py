@@ -165,3 +165,36 @@ def test_packages_stanza_adds_where_the_file_is_and_its_checksums(tmp_path):
 def test_manifest_bytes_are_stable():
     assert bundle.manifest_bytes({"b": 1, "a": [1]}) == bundle.manifest_bytes({"a": [1], "b": 1})
     assert json.loads(bundle.manifest_bytes({"a": 1})) == {"a": 1}
+
+
+SOURCES = [{"uris": ["http://deb.debian.org/debian"], "suites": ["trixie"], "signed_by": "/k.gpg"}]
+
+
+def test_an_extra_suite_is_a_pinned_suite_and_source_of_its_own():
+    sources, groups = bundle.apt_plan(
+        "trixie", ["nginx"], SOURCES, "sid", ["http://m/debian"], ["mysql-server"], "100", "/k.gpg"
+    )
+    assert sources == [
+        *SOURCES,
+        {"uris": ["http://m/debian"], "suites": ["sid"], "signed_by": "/k.gpg", "check_valid_until": False},
+    ]
+    assert groups == [
+        {"suite": "trixie", "packages": ["nginx"]},
+        {"suite": "sid", "packages": ["mysql-server"], "default_release": "sid", "priority": 100},
+    ]
+
+
+@pytest.mark.parametrize("extra_suite", ["noble", ""])
+def test_an_extra_suite_that_is_the_release_joins_it(extra_suite):
+    sources, groups = bundle.apt_plan(
+        "noble",
+        ["nginx", "python3-pymysql"],
+        SOURCES,
+        extra_suite,
+        ["http://m"],
+        ["mysql-server", "python3-pymysql"],
+        100,
+        "/k",
+    )
+    assert sources == SOURCES
+    assert groups == [{"suite": "noble", "packages": ["nginx", "python3-pymysql", "mysql-server"]}]
