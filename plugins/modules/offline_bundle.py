@@ -27,7 +27,8 @@ author:
   - wandb_local.fleet maintainers (@wandb-local)
 requirements:
   - apt-get, dpkg-deb and gpg on the machine the module runs on; pip when O(python_requirements) is given; the
-    docker CLI when O(server_image.name) is given without an archive.
+    docker CLI when O(server_image.name) is given without an archive; Go when O(minio_server_module) or
+    O(minio_client_module) is given.
 options:
   path:
     description: The bundle's directory (made if missing). Downloads are kept beside it in C(<path>.work).
@@ -116,6 +117,15 @@ options:
   minio_client:
     description: The MinIO client (mc) binary.
     type: path
+  minio_server_module:
+    description:
+      - Build the MinIO server with Go instead (C(go install <module>@<version>), C(CGO_ENABLED=0), C(-trimpath)),
+        the vendor's documented install of the community edition, for example
+        C(github.com/minio/minio@RELEASE.2025-09-07T16-13-09Z). Built once per version in C(<path>.work/go).
+    type: str
+  minio_client_module:
+    description: The same for the client, for example C(github.com/minio/mc@RELEASE.2025-08-13T08-35-41Z).
+    type: str
   python_requirements:
     description: pip requirements downloaded as wheels for the hosts' Python (training hosts' C(wandb) SDK).
     type: list
@@ -429,6 +439,26 @@ class Builder:
         os.replace(target + ".tmp", target)
         self.changed.append(relative)
 
+    def go_binary(self, spec):
+        """The binary `go install spec` builds (spec: module@version), built once per spec in <work>/go."""
+        module_path, _at, version = spec.partition("@")
+        if not module_path or not version:
+            raise BuildError("%r: give the Go module as <module>@<version>" % spec)
+        name = module_path.rstrip("/").split("/")[-1]
+        directory = os.path.join(self.work, "go", "%s@%s" % (module_path.replace("/", "_"), version))
+        binary = os.path.join(directory, name)
+        if not os.path.isfile(binary):
+            shutil.rmtree(directory + ".tmp", ignore_errors=True)
+            os.makedirs(directory + ".tmp")
+            environment = {"GOBIN": directory + ".tmp", "CGO_ENABLED": "0", "GOFLAGS": "-trimpath"}
+            go = self.module.get_bin_path("go", required=True)
+            self.run([go, "install", spec], environment, "go install %s" % spec)
+            shutil.rmtree(directory, ignore_errors=True)
+            os.rename(directory + ".tmp", directory)
+        if not os.path.isfile(binary):
+            raise BuildError("go install %s made no %s" % (spec, name))
+        return binary
+
     def server_image(self, previous):
         image = self.params["server_image"]
         if not image:
@@ -517,8 +547,11 @@ class Builder:
         if image:
             manifest["server_image"] = image
         for key, relative in (("minio_server", "bin/minio"), ("minio_client", "bin/mc")):
-            if self.params[key]:
-                self.copy_file(self.params[key], relative, 0o755)
+            source = self.params[key]
+            if self.params[key + "_module"]:
+                source = self.go_binary(self.params[key + "_module"])
+            if source:
+                self.copy_file(source, relative, 0o755)
                 manifest.setdefault("minio", {})["server" if key == "minio_server" else "client"] = relative
         wheels = self.wheels()
         if wheels:
@@ -578,6 +611,8 @@ def main():
             ),
             minio_server=dict(type="path"),
             minio_client=dict(type="path"),
+            minio_server_module=dict(type="str"),
+            minio_client_module=dict(type="str"),
             python_requirements=dict(type="list", elements="str", default=[]),
             python_version=dict(type="str", default="3.13"),
             python_platforms=dict(
@@ -595,7 +630,11 @@ def main():
             signing_dir=dict(type="path", required=True),
             tarball=dict(type="bool", default=True),
         ),
-        mutually_exclusive=[("python_requirements", "python_wheel_dir")],
+        mutually_exclusive=[
+            ("python_requirements", "python_wheel_dir"),
+            ("minio_server", "minio_server_module"),
+            ("minio_client", "minio_client_module"),
+        ],
         supports_check_mode=True,
     )
     suites = [group["suite"] for group in module.params["apt_groups"]]
