@@ -10,7 +10,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 DPKG_STATUS = "/var/lib/dpkg/status"
+# A refresh that fails when any source fails (by default apt only warns and keeps old lists).
+UPDATE_ARGV = ["apt-get", "update", "-q", "-o", "APT::Update::Error-Mode=any"]
 
 
 def apt_config(root, status=DPKG_STATUS, architecture=None):
@@ -54,3 +58,29 @@ def deb822_source(uris, suites, components, signed_by, check_valid_until=True):
 def pin(codename, priority):
     """A preferences stanza giving every package of one suite (by codename) a priority."""
     return "Package: *\nPin: release n=%s\nPin-Priority: %d\n" % (codename, priority)
+
+
+def _write(path, text):
+    """Write text to path (temp file + rename) unless it holds it already."""
+    if os.path.isfile(path):
+        with open(path) as handle:
+            if handle.read() == text:
+                return
+    with open(path + ".tmp", "w") as handle:
+        handle.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def write_root(root, sources, preferences, status=DPKG_STATUS, architecture=None):
+    """A private apt root whose only sources and pins are the ones given (file name -> content, under
+    sources.list.d and preferences.d), with its lists and caches, and its apt.conf. Returns apt.conf's path."""
+    for directory in ("sources.list.d", "preferences.d", "lists/partial", "cache/archives/partial"):
+        os.makedirs(os.path.join(root, directory), exist_ok=True)
+    for name in ("sources.list", "preferences"):
+        _write(os.path.join(root, name), "")
+    for directory, files in (("sources.list.d", sources), ("preferences.d", preferences)):
+        for name, content in files.items():
+            _write(os.path.join(root, directory, name), content)
+    config = os.path.join(root, "apt.conf")
+    _write(config, apt_config(root, status, architecture))
+    return config

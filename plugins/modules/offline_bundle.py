@@ -213,7 +213,12 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.fleet.plugins.module_utils import _offline_bundle as bundle
-from ansible_collections.wandb_local.fleet.plugins.module_utils._apt_config import apt_config, deb822_source, pin
+from ansible_collections.wandb_local.fleet.plugins.module_utils._apt_config import (
+    UPDATE_ARGV,
+    deb822_source,
+    pin,
+    write_root,
+)
 
 KEY_NAME = "wandb_local.fleet offline bundle"
 
@@ -279,31 +284,23 @@ class Builder:
     # Resolve and download, in a private apt configuration with an empty package database.
     def apt_root(self):
         root = os.path.join(self.work, "apt")
-        for directory in ("sources.list.d", "preferences.d", "lists/partial", "cache/archives/partial"):
-            os.makedirs(os.path.join(root, directory), exist_ok=True)
-        for name in ("sources.list", "preferences", "status"):
-            bundle.write_if_changed(os.path.join(root, name), b"")
+        os.makedirs(root, exist_ok=True)
+        status = os.path.join(root, "status")
+        bundle.write_if_changed(status, b"")
         sources = "\n".join(
             deb822_source(s["uris"], s["suites"], s["components"], s["signed_by"], s["check_valid_until"])
             for s in self.params["apt_sources"]
         )
-        bundle.write_if_changed(os.path.join(root, "sources.list.d", "bundle.sources"), sources.encode())
         pins = "\n".join(
             pin(group["default_release"], group["priority"])
             for group in self.params["apt_groups"]
             if group.get("default_release") and group["priority"] != 500
         )
-        bundle.write_if_changed(os.path.join(root, "preferences.d", "bundle.pref"), pins.encode())
-        config = os.path.join(root, "apt.conf")
-        bundle.write_if_changed(
-            config, apt_config(root, os.path.join(root, "status"), self.params["architecture"]).encode()
+        config = write_root(
+            root, {"bundle.sources": sources}, {"bundle.pref": pins}, status, self.params["architecture"]
         )
         environment = {"APT_CONFIG": config, "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
-        self.run(
-            ["apt-get", "update", "-q", "-o", "APT::Update::Error-Mode=any"],
-            environment,
-            "apt-get update of the bundle's sources",
-        )
+        self.run(UPDATE_ARGV, environment, "apt-get update of the bundle's sources")
         return root, environment
 
     def required_packages(self, environment):

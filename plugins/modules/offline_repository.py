@@ -29,9 +29,10 @@ options:
     type: path
     default: /var/lib/wandb-offline
   index:
-    description: The bundle's C(apt/index.tar), on the host.
+    description:
+      - The bundle's C(apt/index.tar), on the host. Without it (and O(pool)) the module only answers whether the
+        host has this bundle already (RV(installed)), so a play copies the archives only when it does not.
     type: path
-    required: true
   index_sha256:
     description: Its sha256, from the bundle's manifest.
     type: str
@@ -39,7 +40,6 @@ options:
   pool:
     description: The bundle's C(apt/pool.tar), on the host (not read in check mode).
     type: path
-    required: true
   pool_sha256:
     description: Its sha256, from the bundle's manifest.
     type: str
@@ -95,10 +95,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+installed:
+  description: Whether the host has this bundle's repository (after the run; false in check mode when it would be
+    installed).
+  returned: success
+  type: bool
 config:
   description: The apt configuration to install with (C(APT_CONFIG)); a temporary one in check mode on a host
     without this repository.
-  returned: success
+  returned: when the host has the repository, or check mode previewed it
   type: str
 stamp:
   description: What the stamp holds (the sha256 of both archives and the key).
@@ -114,7 +119,12 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wandb_local.fleet.plugins.module_utils._apt_config import apt_config, deb822_source, pin
+from ansible_collections.wandb_local.fleet.plugins.module_utils._apt_config import (
+    UPDATE_ARGV,
+    deb822_source,
+    pin,
+    write_root,
+)
 from ansible_collections.wandb_local.fleet.plugins.module_utils._offline_bundle import COMPONENT, sha256_file
 
 
@@ -154,30 +164,20 @@ def checked_extract(archive, expected, target):
 
 def configure(root, repo, params):
     """Sources, pins and apt.conf under root: the repository is the only source."""
-    for directory in ("sources.list.d", "preferences.d", "lists/partial", "cache/archives/partial"):
-        os.makedirs(os.path.join(root, directory), exist_ok=True)
-    write(os.path.join(root, "sources.list"), "")
-    write(os.path.join(root, "preferences"), "")
-    write(os.path.join(root, "signing-key.asc"), params["signing_key"].strip() + "\n")
+    os.makedirs(root, exist_ok=True)
+    key = os.path.join(root, "signing-key.asc")
+    write(key, params["signing_key"].strip() + "\n")
     suites = [entry["suite"] for entry in params["suites"]]
-    write(
-        os.path.join(root, "sources.list.d", "wandb-offline.sources"),
-        deb822_source(["file:" + repo], suites, [COMPONENT], os.path.join(root, "signing-key.asc")),
+    pins = "\n".join(pin(entry["suite"], entry["priority"]) for entry in params["suites"] if entry["priority"] != 500)
+    return write_root(
+        root,
+        {"wandb-offline.sources": deb822_source(["file:" + repo], suites, [COMPONENT], key)},
+        {"wandb-offline.pref": pins},
     )
-    write(
-        os.path.join(root, "preferences.d", "wandb-offline.pref"),
-        "\n".join(pin(entry["suite"], entry["priority"]) for entry in params["suites"] if entry["priority"] != 500),
-    )
-    config = os.path.join(root, "apt.conf")
-    write(config, apt_config(root))
-    return config
 
 
 def refresh(module, config):
-    rc, _out, err = module.run_command(
-        ["apt-get", "update", "-q", "-o", "APT::Update::Error-Mode=any"],
-        environ_update={"APT_CONFIG": config, "LC_ALL": "C"},
-    )
+    rc, _out, err = module.run_command(UPDATE_ARGV, environ_update={"APT_CONFIG": config, "LC_ALL": "C"})
     if rc != 0:
         raise ValueError("apt-get update of the bundle's repository failed (rc %s): %s" % (rc, err.strip()[-2000:]))
 
@@ -186,9 +186,9 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             root=dict(type="path", default="/var/lib/wandb-offline"),
-            index=dict(type="path", required=True),
+            index=dict(type="path"),
             index_sha256=dict(type="str", required=True),
-            pool=dict(type="path", required=True),
+            pool=dict(type="path"),
             pool_sha256=dict(type="str", required=True),
             signing_key=dict(type="str", required=True, no_log=False),
             suites=dict(
@@ -199,6 +199,7 @@ def main():
             ),
             remove_archives=dict(type="bool", default=True),
         ),
+        required_together=[("index", "pool")],
         supports_check_mode=True,
     )
     params = module.params
@@ -208,7 +209,10 @@ def main():
     stamp = stamp_of(params)
     config = os.path.join(root, "apt.conf")
     if read(os.path.join(root, "bundle.sha256")) == stamp and os.path.isfile(config):
-        module.exit_json(changed=False, config=config, stamp=stamp)
+        module.exit_json(changed=False, installed=True, config=config, stamp=stamp)
+    # Without the archives, only the question whether the host has this bundle (before they are copied to it).
+    if not params["index"]:
+        module.exit_json(changed=False, installed=False, stamp=stamp)
     try:
         if module.check_mode:
             preview = tempfile.mkdtemp(prefix="wandb-offline-check-")
@@ -217,7 +221,7 @@ def main():
             refresh(module, config)
             if params["remove_archives"]:
                 os.remove(params["index"])
-            module.exit_json(changed=True, config=config, stamp=stamp)
+            module.exit_json(changed=True, installed=False, config=config, stamp=stamp)
         os.makedirs(root, mode=0o755, exist_ok=True)
         incoming = os.path.join(root, "repo.new")
         shutil.rmtree(incoming, ignore_errors=True)
@@ -235,7 +239,7 @@ def main():
         for archive in (params["index"], params["pool"]):
             if os.path.exists(archive):
                 os.remove(archive)
-    module.exit_json(changed=True, config=config, stamp=stamp)
+    module.exit_json(changed=True, installed=True, config=config, stamp=stamp)
 
 
 if __name__ == "__main__":

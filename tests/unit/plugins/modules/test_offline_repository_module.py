@@ -159,3 +159,15 @@ def test_an_archive_that_differs_from_the_manifest_is_refused_before_anything_is
 def test_a_key_that_is_not_armored_is_refused_naming_the_option(site):
     result = run_module(offline_repository.main, dict(site.args, signing_key="not a key"))
     assert result.failed and result["msg"].startswith("signing_key:"), result
+
+
+def test_without_the_archives_it_only_says_whether_the_host_has_the_bundle(site):
+    query = {name: value for name, value in site.args.items() if name not in ("index", "pool")}
+    before = run_module(offline_repository.main, query)
+    assert not before.failed and not before["changed"] and before["installed"] is False, before
+    assert not site.root.exists()
+    run_module(offline_repository.main, site.args)
+    after = run_module(offline_repository.main, query)
+    assert after["installed"] is True and after["config"] == str(site.root / "apt.conf") and not after["changed"]
+    other = run_module(offline_repository.main, dict(query, pool_sha256="1" * 64))
+    assert other["installed"] is False, "another bundle counted as installed"
