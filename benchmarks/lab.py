@@ -197,7 +197,23 @@ class Site:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.inventory = self.dir / "inventory.yml"
         self.inventory.write_text(yaml.safe_dump(inventory_data, sort_keys=False), encoding="utf-8")
+        self.inventory_data = inventory_data
         self.runs = 0
+
+    def tier_hosts(self, groups=("wandb_mysql", "wandb_redis", "wandb_minio")):
+        """The hosts of each data-tier group in the inventory (a YAML inventory's children, at any depth)."""
+        found = {group: [] for group in groups}
+
+        def walk(name, node):
+            node = node or {}
+            if name in found:
+                found[name].extend(host for host in (node.get("hosts") or {}) if host not in found[name])
+            for child, child_node in (node.get("children") or {}).items():
+                walk(child, child_node)
+
+        for name, node in (self.inventory_data or {}).items():
+            walk(name, node)
+        return found
 
     def reset_secrets(self):
         """A fresh site has no controller secrets yet (they are made by its first converge)."""
@@ -257,15 +273,30 @@ def read_profile(log):
     for play in data.get("plays", []):
         info = play.get("play", {})
         duration = info.get("duration", {})
+        # Per host, from the start of the first task it ran (not skipped) to the end of its last one: under the
+        # linear strategy a data-tier host's span is its tier alone.
+        spans = {}
         if duration.get("start") and duration.get("end"):
             seconds = _when(duration["end"]) - _when(duration["start"])
-            plays.append({"play": info.get("name") or "?", "seconds": round(seconds, 2), "tasks": len(play["tasks"])})
+            plays.append(
+                {
+                    "play": info.get("name") or "?",
+                    "seconds": round(seconds, 2),
+                    "tasks": len(play["tasks"]),
+                    "hosts": spans,
+                }
+            )
         for task in play.get("tasks", []):
             count += 1
             info = task.get("task", {})
             duration = info.get("duration", {})
             if duration.get("start") and duration.get("end"):
-                seconds = _when(duration["end"]) - _when(duration["start"])
+                start, end = _when(duration["start"]), _when(duration["end"])
+                for host, result in task.get("hosts", {}).items():
+                    if not result.get("skipped"):
+                        first, last = spans.get(host, (start, end))
+                        spans[host] = (min(first, start), max(last, end))
+                seconds = end - start
                 name = info.get("name") or "?"
                 per_task[name] = per_task.get(name, 0.0) + seconds
                 # "wandb_local.fleet.mysql : Install ..." -> the role; a play's own tasks count as "(play)".
@@ -275,6 +306,8 @@ def read_profile(log):
             for host, result in task.get("hosts", {}).items():
                 if result.get("failed") or result.get("unreachable"):
                     failed.append("%s: %s" % (host, info.get("name")))
+    for entry in plays:
+        entry["hosts"] = {host: round(last - first, 2) for host, (first, last) in entry["hosts"].items()}
     stats = data.get("stats", {})
     top = sorted(per_task.items(), key=lambda item: -item[1])[:10]
     roles = sorted(per_role.items(), key=lambda item: -item[1][0])

@@ -84,6 +84,39 @@ def test_profile_sums_a_task_over_hosts_and_counts_changes(tmp_path):
     assert profile["failed_tasks"] == ["a: slow"]
 
 
+def test_profile_gives_each_host_its_span_in_a_play_without_skipped_tasks(tmp_path):
+    def task(start, end, hosts):
+        return {"task": {"name": "t", "duration": {"start": start, "end": end}}, "hosts": hosts}
+
+    play = {
+        "play": {"name": "Data tier", "duration": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:00:30Z"}},
+        "tasks": [
+            task("2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z", {"m": {}, "r": {"skipped": True}}),
+            task("2026-01-01T00:00:02Z", "2026-01-01T00:00:12Z", {"m": {}, "r": {"skipped": True}}),
+            task("2026-01-01T00:00:12Z", "2026-01-01T00:00:15Z", {"m": {"skipped": True}, "r": {}}),
+        ],
+    }
+    log = tmp_path / "run.json"
+    log.write_text(json.dumps({"plays": [play], "stats": {}}))
+    assert lab.read_profile(log)["plays"] == [
+        {"play": "Data tier", "seconds": 30.0, "tasks": 3, "hosts": {"m": 11.0, "r": 3.0}}
+    ]
+
+
+def test_tier_goal_takes_the_slowest_tier_alone_from_the_linear_run():
+    plays = [
+        {"play": "Data tier", "seconds": 40.0},
+        {"play": "W&B server", "seconds": 20.0},
+        {"play": "Reverse proxy", "seconds": 5.0},
+    ]
+    linear = [{"play": "Data tier", "seconds": 70.0, "hosts": {"m": 35.0, "r": 10.0, "s": 25.0}}]
+    goal = bench.tier_goal(plays, 78.0, linear, {"wandb_mysql": ["m"], "wandb_redis": ["r"], "wandb_minio": ["s"]})
+    assert goal["reference_seconds"] == 60.0
+    assert goal["tiers_alone_seconds"] == {"wandb_mysql": 35.0, "wandb_redis": 10.0, "wandb_minio": 25.0}
+    assert goal["ratio"] == 1.3
+    assert bench.tier_goal(plays, 78.0, [], {}) is None
+
+
 def test_stats_and_median_profile():
     entry = bench.stats([3.0, 1.0, 2.0])
     assert (entry["median"], entry["min"], entry["max"], entry["n"]) == (2.0, 1.0, 3.0, 3)
