@@ -11,8 +11,7 @@ description:
   - Runs a play whose hosts belong to several groups (tiers) as the C(linear) strategy runs each tier
     alone, with the tiers side by side. The play's hosts are split into lanes, one per tier; within
     a lane every task runs on all of the lane's hosts before the next one starts (a replica after its
-    primary, a cluster's bucket after every node), as under C(linear); the lanes do not wait for one another's tasks,
-    only each step's slowest task.
+    primary, a cluster's bucket after every node), as under C(linear); the lanes do not wait for one another.
   - Two hosts are in the same lane when they share a group named in the play's C(hosts) pattern, directly
     or through other hosts (a host in two tiers joins them into one lane, so a one-host site runs as
     C(linear) does). Hosts in none of those groups share one lane.
@@ -20,13 +19,14 @@ description:
     their registered results and facts are given to the lane's hosts. A failed C(run_once) task fails every
     host of the play, as under C(linear); C(any_errors_fatal) stops every lane.
   - Handlers are flushed per lane, where the lane's hosts reach C(meta) C(flush_handlers).
-  - Lanes only overlap across different tasks if the play includes each tier's role dynamically
-    (C(ansible.builtin.include_role) with a C(when) on the group): a role imported statically puts its
-    tasks on every host's list, and a lane skipping a task still waits for that step.
+  - Lanes only run different roles at the same time if the play includes each tier's role dynamically
+    (C(ansible.builtin.include_role) with a C(when) on the group). A role imported statically puts its tasks
+    on every host's list, so the other lanes skip through them one by one.
 notes:
   - The controller's shared resources a tier's first tasks create (a CA, a secrets directory) must exist
     before such a play, since two lanes may reach the same task at the same moment.
-  - C(--step) asks once per step, for the step's first task.
+  - With C(--step), each lane's next task is asked for when it starts.
+  - A fatal failure cannot undo what a faster lane did before it; that lane may have ended the play already.
 author: wandb_local.fleet contributors
 """
 
@@ -313,7 +313,8 @@ class StrategyModule(StrategyBase):
         )
         if not included_files:
             return
-        blocks_of = {host: [] for host in hosts_left}
+        # Only the hosts that included something get blocks: the other lanes' hosts may be mid-task.
+        blocks_of = {}
         tasks_of_lane = {name: [] for name in lanes}
         failed_hosts = set()
         for included_file in included_files:
@@ -345,9 +346,9 @@ class StrategyModule(StrategyBase):
                         final_block = new_block.filter_tagged_tasks(task_vars)
                     for name in its_lanes:
                         tasks_of_lane.setdefault(name, []).extend(final_block.get_tasks())
-                    for host in hosts_left:
-                        if host in included_file._hosts:
-                            blocks_of[host].append(final_block)
+                    for host in included_file._hosts:
+                        if host in hosts_left:
+                            blocks_of.setdefault(host, []).append(final_block)
             except AnsibleParserError:
                 raise
             except AnsibleError as ex:
@@ -365,8 +366,8 @@ class StrategyModule(StrategyBase):
         for host in failed_hosts:
             self._tqm._failed_hosts[host.name] = True
             iterator.mark_host_failed(host)
-        for host in hosts_left:
-            iterator.add_tasks(host, blocks_of[host])
+        for host, blocks in blocks_of.items():
+            iterator.add_tasks(host, blocks)
         for name, tasks in tasks_of_lane.items():
             if name in lanes:
                 lanes[name].insert(tasks)

@@ -121,15 +121,10 @@ def test_run_once_runs_once_per_lane_and_its_result_reaches_the_lane_only(tiers_
     assert len(at(steps, "a", "once", "start")) == 1
     assert len(at(steps, "b", "once", "start")) == 1
     assert len(at(steps, "cd", "once", "start")) == 1
-    # Every host of a lane has the lane's registered result.
-    assert sorted(s["host"] for s in steps if s["step"] == "saw" and s["what"] == "True") == [
-        "a1",
-        "a2",
-        "b1",
-        "c1",
-        "cd1",
-        "d1",
-    ]
+    # Every host of a lane has its own lane's registered result, not another lane's (the three lanes register
+    # the same name at about the same moment).
+    seen = {s["host"]: s["what"] for s in steps if s["step"] == "saw"}
+    assert seen == {"a1": "a", "a2": "a", "b1": "b", "c1": "cd", "cd1": "cd", "d1": "cd"}
 
 
 def test_handlers_flush_per_lane(tiers_run):
