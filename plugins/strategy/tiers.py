@@ -27,7 +27,8 @@ notes:
     before such a play, since two lanes may reach the same task at the same moment.
   - With C(--step), each lane's next task is asked for when it starts.
   - A fatal failure cannot undo what a faster lane did before it; that lane may have ended the play already.
-author: wandb_local.fleet contributors
+author:
+  - wandb_local.fleet maintainers (@wandb-local)
 """
 
 import re

@@ -43,6 +43,7 @@ def run_play(tmp_path, strategy, **extra):
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     steps = []
     for line in log.read_text().splitlines() if log.exists() else []:
