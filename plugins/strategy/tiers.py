@@ -211,19 +211,28 @@ class StrategyModule(StrategyBase):
                 work_to_do = queued = True
                 if not self._queue_step(lane, step, iterator, play_context):
                     lane.results = None
-            for res in self._process_pending_results(iterator):
-                owner = lanes.get(self._lane_of.get(res.host.name, ""))
-                if owner is not None and owner.results is not None:
-                    owner.results.append(res)
+            # With nothing new to start, every lane waits on its own hosts: block until a result comes in rather
+            # than go round the lanes again (hosts_left copies every host's state: a busy loop took a core).
+            self._collect_results(iterator, lanes, block=work_to_do and not queued)
             if result != self._tqm.RUN_OK and len(self._tqm._failed_hosts) >= len(hosts_left):
                 self._wait_on_pending_results(iterator)
                 self._tqm.send_callback("v2_playbook_on_no_hosts_remaining")
                 return result
-            if work_to_do and not queued:
-                time.sleep(C.DEFAULT_INTERNAL_POLL_INTERVAL)
 
         self._wait_on_pending_results(iterator)
         return super().run(iterator, play_context, result)
+
+    def _collect_results(self, iterator, lanes, block):
+        """Hand the results that came in to their lanes; with block, wait until one does (or none is pending)."""
+        while True:
+            results = self._process_pending_results(iterator)
+            for res in results:
+                owner = lanes.get(self._lane_of.get(res.host.name, ""))
+                if owner is not None and owner.results is not None:
+                    owner.results.append(res)
+            if results or not block or self._pending_results == 0 or self._tqm._terminated:
+                return
+            time.sleep(C.DEFAULT_INTERNAL_POLL_INTERVAL)
 
     def _finish_step(self, lane, hosts_left, iterator, lanes):
         """Act on a lane's finished step: its includes, then its failures. Returns (hosts unchanged, result bits)."""
