@@ -224,6 +224,14 @@ class Bench:
         self.fleet = site
         fleet["converge_linear_seconds"] = linear["seconds"]
         fleet["converge_linear_plays"] = linear.get("plays", [])
+        # And its reruns the same way: the fleet rerun with the tiers one after another, beside the figure's.
+        reruns = [
+            site.playbook("site.yml", "-e", "wandb_site_strategy=linear", label="rerun-linear")
+            for _index in range(self.args.repeat)
+        ]
+        fleet["rerun_linear_seconds"] = stats([run["seconds"] for run in reruns])
+        fleet["rerun_linear_plays"] = median_profile(reruns).get("plays", [])
+        log("rerun fleet, tiers one after another: %.1f s median" % fleet["rerun_linear_seconds"]["median"])
         fleet["converge_goal"] = tier_goal(
             fleet["converge_plays"], fleet["converge_seconds"], fleet["converge_linear_plays"], site.tier_hosts()
         )

@@ -250,6 +250,13 @@ def markdown(results):
             if entry.get("roles"):
                 out += ["Per role: %s." % _by(entry["roles"], "role"), ""]
         fleet = rerun["fleet"]
+        if fleet.get("rerun_linear_seconds"):
+            out += [
+                "The fleet's rerun with the data tier one tier after another (`-e wandb_site_strategy=linear`, same"
+                " hosts, after the figure's reruns): %s; its plays: %s."
+                % (fmt(fleet["rerun_linear_seconds"]), _by(fleet.get("rerun_linear_plays", []), "play")),
+                "",
+            ]
         out += ["The fleet's fresh converge took %.1f s (one run)." % fleet["converge_seconds"], ""]
         if fleet.get("converge_plays"):
             out += ["Its plays: %s." % _by(fleet["converge_plays"], "play"), ""]
