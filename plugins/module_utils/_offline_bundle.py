@@ -125,11 +125,12 @@ def unlocatable_packages(stderr):
     return names
 
 
-def required_package_names(records):
-    """Names of the packages of priority required in apt-cache dumpavail's records."""
+def required_package_names(lines):
+    """Names of the packages of priority required in apt-cache dumpavail's records (an iterable of lines: the
+    records of a rolling suite run to tens of megabytes, read from a file)."""
     names = set()
     package = None
-    for line in records.splitlines():
+    for line in lines:
         if line.startswith("Package: "):
             package = line[len("Package: ") :].strip()
         elif line.startswith("Priority: ") and line[len("Priority: ") :].strip() == "required" and package:

@@ -1,9 +1,11 @@
-"""site.yml run inside the execution environment (execution-environment.yml, built in the lab by
-`tests/lab/setup ee`) against the converged all-in-one host, the way AWX runs a job: ansible-runner
-with process isolation starts the EE's container from a private data directory shaped like AWX's
-(project/, inventory/, env/envvars, env/cmdline). The job must succeed using the collection
-installed in the EE (not this checkout), change nothing on the converged host, and none of its job
-events (at -vvv with --diff) nor its stdout may hold a secret of the scenario.
+"""site.yml --check --diff run inside the execution environment (execution-environment.yml, built in the
+lab by `tests/lab/setup ee`) against the converged all-in-one hosts, the way AWX runs a check job:
+ansible-runner with process isolation starts the EE's container from a private data directory shaped
+like AWX's (project/, inventory/, env/envvars, env/cmdline). The job must succeed using the collection
+installed in the EE (not this checkout) and report no change on any converged host, and none of its job
+events (at -vvv with --diff) nor its stdout may hold a secret of the scenario. It is this scenario's
+proof that --check on converged hosts reports no change (the other scenarios run the shared
+test_check_mode.py): one run for both.
 
 The lab hosts are containers: the job reaches them with community.docker's docker_api connection
 (the Docker SDK the EE has; no docker CLI) through the engine's socket, mounted into the EE. The
@@ -30,7 +32,7 @@ EE_COLLECTIONS = "/usr/share/ansible/collections/ansible_collections/"
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 
-def test_site_runs_in_the_execution_environment_and_changes_nothing(tmp_path):
+def test_site_checked_in_the_execution_environment_reports_no_change(tmp_path):
     inspected = subprocess.run(["docker", "image", "inspect", EE_IMAGE], capture_output=True, check=False)
     assert inspected.returncode == 0, f"no {EE_IMAGE}: build it with `tests/lab/setup ee`"
     repo = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
@@ -71,8 +73,8 @@ def test_site_runs_in_the_execution_environment_and_changes_nothing(tmp_path):
             }
         )
     )
-    # What an operator sees at the highest verbosity, with diffs: AWX keeps it in the job events.
-    (private / "env" / "cmdline").write_text("--diff")
+    # AWX's check job type, at the highest verbosity, with diffs: AWX keeps it in the job events.
+    (private / "env" / "cmdline").write_text("--check --diff")
 
     result = ansible_runner.run(
         private_data_dir=str(private),
@@ -95,7 +97,9 @@ def test_site_runs_in_the_execution_environment_and_changes_nothing(tmp_path):
     (stats,) = [e["event_data"] for e in events if e["event"] == "playbook_on_stats"]
     assert set(stats["ok"]) == set(hosts), stats
     changed = {host: count for host, count in stats["changed"].items() if count}
-    assert not changed, f"site.yml in the EE changed the converged host: {changed}\n{stdout[-6000:]}"
+    assert not changed, (
+        f"site.yml --check in the EE reports changes on the converged hosts: {changed}\n{stdout[-6000:]}"
+    )
 
     # The roles ran from the collection installed in the EE, not from this checkout.
     role_tasks = {

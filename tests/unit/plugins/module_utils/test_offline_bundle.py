@@ -136,7 +136,8 @@ def test_required_packages_are_read_off_apt_records():
         "Package: libc-bin\nPriority: required\n\nPackage: nginx\nPriority: optional\n\n"
         "Package: dpkg\nPriority: required\n"
     )
-    assert bundle.required_package_names(records) == ["dpkg", "libc-bin"]
+    # As the module hands them over: the lines of a file, each with its newline.
+    assert bundle.required_package_names(io.StringIO(records)) == ["dpkg", "libc-bin"]
 
 
 def test_release_lists_each_index_file_with_its_checksums():
