@@ -168,7 +168,9 @@ def test_a_blocked_bucket_port_gets_no_file_in(client_site):
     )
     try:
         name = fresh("port")
-        client_site.run(name, timeout=60)
+        # The SDK retries a refused upload until it is stopped; a run that can upload has its file in within a few
+        # seconds (test_a_real_run_arrives: about 4 s), so 30 s is ample time for one to arrive.
+        client_site.run(name, timeout=30)
         assert client_site.object_sha256(name) is None, "a run uploaded with the bucket's port blocked"
     finally:
         host.run("nft delete table inet lab_block")

@@ -45,18 +45,23 @@ def server_starts_during(host, playbook_run):
 # A run that changes nothing does not restart the server either: the scenario's idempotence step and the
 # --check run in the execution environment prove that (a restart is a changed task).
 def test_settings_change_restarts_the_server_once(host):
+    # Through the server's configure phase alone (docs/role-conventions.md: a phase run alone has the checks, the
+    # wiring and the published endpoints a full run has), as an operator applies a settings change.
     changed, starts = server_starts_during(
-        host, lambda: run_playbook(extra_vars={"wandb_server_settings": {"LOGGING_ENABLED": True}})
+        host,
+        lambda: run_playbook(
+            "converge.yml",
+            "--tags",
+            "wandb_server_configure",
+            extra_vars={"wandb_server_settings": {"LOGGING_ENABLED": True}},
+        ),
     )
     assert changed.returncode == 0, changed.tail()
     assert starts == 1, f"the server started {starts} times for one new setting"
     assert "LOGGING_ENABLED=true" in host.file("/etc/wandb/wandb.env").content_string
 
-    # Back through the server's configure phase alone (docs/role-conventions.md: a configure run needs only the
-    # checks and the published endpoints, which always run), as an operator applies a settings change.
-    restored, starts = server_starts_during(
-        host, lambda: run_playbook("converge.yml", "--tags", "wandb_server_configure")
-    )
+    # Back with a full run, which also stages the server's files for the backups again (the tagged run left them).
+    restored, starts = server_starts_during(host, run_playbook)
     assert restored.returncode == 0, restored.tail()
     assert starts == 1, f"the server started {starts} times for a setting removed"
     assert "LOGGING_ENABLED" not in host.file("/etc/wandb/wandb.env").content_string
