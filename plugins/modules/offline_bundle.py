@@ -228,6 +228,11 @@ class BuildError(Exception):
     pass
 
 
+def failure(what, rc, output):
+    """The BuildError of a command that failed: what it was, its exit code and the end of what it said."""
+    return BuildError("%s failed (rc %s): %s" % (what, rc, output.strip()[-2000:]))
+
+
 class Builder:
     def __init__(self, module):
         self.module = module
@@ -239,8 +244,22 @@ class Builder:
     def run(self, argv, environ=None, what=None):
         rc, out, err = self.module.run_command(argv, environ_update=environ or {})
         if rc != 0:
-            raise BuildError("%s failed (rc %s): %s" % (what or argv[0], rc, (err or out).strip()[-2000:]))
+            raise failure(what or argv[0], rc, err or out)
         return out, err
+
+    def run_into(self, path, argv, environ=None, what=None):
+        """As run, with the command's output written to path instead of returned: run_command gathers output by
+        appending 32 KiB chunks to one bytes object, which for tens of megabytes is a minute of copying."""
+        with open(path, "wb") as handle:
+            done = subprocess.run(  # noqa: S603 - an argv of the module's, no shell
+                [self.module.get_bin_path(argv[0], required=True), *argv[1:]],
+                stdout=handle,
+                stderr=subprocess.PIPE,
+                env={**os.environ, **(environ or {})},
+                check=False,
+            )
+        if done.returncode != 0:
+            raise failure(what or argv[0], done.returncode, done.stderr.decode(errors="replace"))
 
     def note(self, name, written):
         if written:
@@ -308,27 +327,15 @@ class Builder:
         """The packages of priority required: every host has them, and a newer library from a pinned suite
         can need their newer versions too (sid's libc6 needs sid's libc-bin), which an empty package database
         would not pull in."""
-        # Into a file, not through run_command: it gathers output by appending 32 KiB chunks to one bytes object,
-        # which for the 68 MB of trixie and sid took a minute of copying (2 s written to a file).
+        # 68 MB for trixie and sid: into a file (Builder.run_into), read line by line.
         records = os.path.join(self.work, "dumpavail")
-        with open(records, "wb") as handle:
-            done = subprocess.run(  # noqa: S603 - a fixed argv, no shell
-                [self.module.get_bin_path("apt-cache", required=True), "dumpavail"],
-                stdout=handle,
-                stderr=subprocess.PIPE,
-                env={**os.environ, **environment},
-                check=False,
-            )
         try:
-            if done.returncode != 0:
-                raise BuildError(
-                    "apt-cache dumpavail failed (rc %s): %s"
-                    % (done.returncode, done.stderr.decode(errors="replace").strip()[-2000:])
-                )
+            self.run_into(records, ["apt-cache", "dumpavail"], environment, "apt-cache dumpavail")
             with open(records, encoding="utf-8", errors="replace") as handle:
                 return bundle.required_package_names(handle)
         finally:
-            os.remove(records)
+            if os.path.exists(records):
+                os.remove(records)
 
     def download(self, group, environment, required):
         archives = os.path.join(self.work, "debs", group["suite"])
