@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: installed_files
-short_description: Several small files with their content, owner and mode, in one round trip
+short_description: Several small files and their directories, with content, owner and mode, in one round trip
 version_added: 0.3.0
 description:
   - Makes each of O(files) hold exactly its O(files[].content), with its owner, group and mode, and reports which
@@ -18,21 +18,48 @@ description:
     spends its time on when a role installs a certificate, its key and their CA.
   - A changed file is written to a temporary file in the same directory with its owner and mode set, then renamed
     over the old one, so a reader never sees it half written or with the wrong mode.
-  - Every file is checked before any is written, so a bad entry (an unknown user, a bad mode, a missing directory)
+  - O(directories) are made or corrected first, in the order given, so the files can go into them: what a role
+    otherwise spends a M(ansible.builtin.file) run on, per directory, on every rerun.
+  - Every entry is checked before anything is written, so a bad entry (an unknown user, a bad mode, a missing directory)
     fails naming it and leaves every file as it was. In check mode a missing directory, user or group is one an
     earlier task of a real run would create (a package's system account), so the file is reported as changing.
 author:
   - wandb_local.fleet maintainers (@wandb-local)
 options:
+  directories:
+    description:
+      - Directories, each made when missing and given its owner, group and mode, before any file is written, in the
+        order given. Like M(ansible.builtin.file) with C(state=directory), without C(recurse), a missing parent is
+        made too, with the same owner, group and mode.
+      - At least one of O(directories) and O(files) is given.
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.4.0
+    suboptions:
+      path:
+        description: Absolute path of the directory.
+        type: path
+        required: true
+      mode:
+        description: The mode, as an octal string such as V('0750').
+        type: str
+        required: true
+      owner:
+        description: The owning user's name. Unset keeps an existing directory's owner (root for a new one).
+        type: str
+      group:
+        description: The owning group's name. Unset keeps an existing directory's group (root's group for a new one).
+        type: str
   files:
     description: The files.
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       dest:
-        description: Absolute path of the file. Its directory must exist (in check mode a missing one means the file
-          would be created).
+        description: Absolute path of the file. Its directory must exist or be one of O(directories) (in check mode
+          a missing one means the file would be created).
         type: path
         required: true
       content:
@@ -77,6 +104,10 @@ seealso:
 EXAMPLES = r"""
 - name: Install the CA certificate, certificate and key
   wandb_local.fleet.installed_files:
+    directories:
+      - path: /etc/wandb/certs
+        group: ssl-cert
+        mode: "0750"
     files:
       - dest: /etc/wandb/certs/ca.crt
         content: "{{ lookup('ansible.builtin.file', secrets_dir ~ '/ca/ca.crt', rstrip=false) }}"
@@ -89,6 +120,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed_directories:
+  description: The directories that changed (or would in check mode), each with what about it differed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/wandb/certs, reasons: [created]}]
+  version_added: 0.4.0
 changed_files:
   description: The files that changed (or would in check mode), each with what about it differed.
   returned: always
@@ -127,25 +165,99 @@ def _account_id(lookup, attribute, name, problem, dest, check_mode):
         return _UNKNOWN
 
 
-def _resolve(entry, index, check_mode):
-    """The entry's wanted state, or FileProblem naming the field and what is wrong with it.
+def _attributes(entry, where, path_field, path, check_mode):
+    """(mode, uid, gid) of an entry, or FileProblem naming the field and what is wrong with it.
 
     In check mode an unknown user or group is one that a real run creates earlier (a package's system
-    account): the file would then change, which is what check mode reports."""
-    where = "files[%d]" % index
-    dest = entry["dest"]
-    if (entry["content"] is None) == (entry["secret_content"] is None):
-        raise FileProblem("%s: give exactly one of content and secret_content (%s)" % (where, dest))
-    if not os.path.isabs(dest):
-        raise FileProblem("%s.dest: %s is not an absolute path" % (where, dest))
+    account): the entry would then change, which is what check mode reports."""
+    if not os.path.isabs(path):
+        raise FileProblem("%s.%s: %s is not an absolute path" % (where, path_field, path))
     try:
         mode = int(entry["mode"], 8)
     except (TypeError, ValueError):
         mode = -1
     if not 0 <= mode <= 0o7777:
-        raise FileProblem("%s.mode: %r is not an octal mode such as '0644' (%s)" % (where, entry["mode"], dest))
-    uid = _account_id(pwd.getpwnam, "pw_uid", entry.get("owner"), "%s.owner: no user named" % where, dest, check_mode)
-    gid = _account_id(grp.getgrnam, "gr_gid", entry.get("group"), "%s.group: no group named" % where, dest, check_mode)
+        raise FileProblem("%s.mode: %r is not an octal mode such as '0644' (%s)" % (where, entry["mode"], path))
+    uid = _account_id(pwd.getpwnam, "pw_uid", entry.get("owner"), "%s.owner: no user named" % where, path, check_mode)
+    gid = _account_id(grp.getgrnam, "gr_gid", entry.get("group"), "%s.group: no group named" % where, path, check_mode)
+    return mode, uid, gid
+
+
+def _differs(current, mode, uid, gid):
+    differs = {
+        "mode": stat.S_IMODE(current.st_mode) != mode,
+        # _UNKNOWN (check mode only, so never written) is no number a file has.
+        "owner": uid not in (None, current.st_uid),
+        "group": gid not in (None, current.st_gid),
+    }
+    return [reason for reason, different in differs.items() if different]
+
+
+def _plan_directory(entry, index, check_mode, made):
+    """(wanted, reasons) for directories[index]; `made` holds the paths earlier entries create."""
+    where = "directories[%d]" % index
+    path = os.path.normpath(entry["path"]) if os.path.isabs(entry["path"]) else entry["path"]
+    mode, uid, gid = _attributes(entry, where, "path", path, check_mode)
+    wanted = {
+        "path": path,
+        "mode": mode,
+        "uid": uid,
+        "gid": gid,
+        "owner": entry.get("owner"),
+        "group": entry.get("group"),
+    }
+    try:
+        current = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        missing = [path]
+        while not (os.path.lexists(os.path.dirname(missing[-1])) or os.path.dirname(missing[-1]) in made):
+            missing.append(os.path.dirname(missing[-1]))
+        parent = os.path.dirname(missing[-1])
+        if parent not in made and not os.path.isdir(parent):
+            raise FileProblem(
+                "%s.path: %s is in the way of %s and is not a directory" % (where, parent, path)
+            ) from None
+        wanted["missing"] = missing[::-1]
+        made.update(missing)
+        return wanted, ["created"]
+    if not stat.S_ISDIR(current.st_mode):
+        raise FileProblem("%s.path: %s exists and is not a directory" % (where, path))
+    return wanted, _differs(current, mode, uid, gid)
+
+
+def _make_directory(wanted, reasons):
+    made = wanted.get("missing", []) if reasons == ["created"] else []
+    for path in made:
+        # Made closed, opened to its mode once owned: never wider than asked, never someone else's.
+        os.mkdir(path, 0o700)
+    for path in made or [wanted["path"]]:
+        current = os.stat(path)
+        uid = wanted["uid"] if wanted["uid"] is not None else current.st_uid
+        gid = wanted["gid"] if wanted["gid"] is not None else current.st_gid
+        if made or "owner" in reasons or "group" in reasons:
+            os.chown(path, uid, gid)
+        if made or "mode" in reasons:
+            os.chmod(path, wanted["mode"])
+
+
+def _shown_directory(path, current):
+    if current is None:
+        return ""
+    return "directory %s, mode %04o, owner uid %d, group gid %d\n" % (
+        path,
+        stat.S_IMODE(current.st_mode),
+        current.st_uid,
+        current.st_gid,
+    )
+
+
+def _resolve(entry, index, check_mode):
+    """The entry's wanted state, or FileProblem naming the field and what is wrong with it (see _attributes)."""
+    where = "files[%d]" % index
+    dest = entry["dest"]
+    if (entry["content"] is None) == (entry["secret_content"] is None):
+        raise FileProblem("%s: give exactly one of content and secret_content (%s)" % (where, dest))
+    mode, uid, gid = _attributes(entry, where, "dest", dest, check_mode)
     return {
         "dest": dest,
         "content": (entry["secret_content"] if entry["content"] is None else entry["content"]).encode("utf-8"),
@@ -156,12 +268,14 @@ def _resolve(entry, index, check_mode):
     }
 
 
-def _compare(wanted, check_mode, index):
-    """(the reasons it differs, its current content or None)."""
+def _compare(wanted, check_mode, index, made=frozenset()):
+    """(the reasons it differs, its current content or None); `made` holds the directories this run creates."""
     dest = wanted["dest"]
     try:
         current = os.lstat(dest)
     except FileNotFoundError:
+        if os.path.dirname(dest) in made:
+            return ["created"], None
         if not os.path.isdir(os.path.dirname(dest)):
             if check_mode:
                 return ["created"], None
@@ -172,14 +286,8 @@ def _compare(wanted, check_mode, index):
         raise FileProblem("files[%d].dest: %s exists and is not a regular file" % (index, dest))
     with open(dest, "rb") as handle:
         content = handle.read()
-    differs = {
-        "content": content != wanted["content"],
-        "mode": stat.S_IMODE(current.st_mode) != wanted["mode"],
-        # _UNKNOWN (check mode only, so never written) is no number a file has.
-        "owner": wanted["uid"] not in (None, current.st_uid),
-        "group": wanted["gid"] not in (None, current.st_gid),
-    }
-    return [reason for reason, different in differs.items() if different], content
+    reasons = ["content"] if content != wanted["content"] else []
+    return reasons + _differs(current, wanted["mode"], wanted["uid"], wanted["gid"]), content
 
 
 def _shown(content, secret):
@@ -225,10 +333,21 @@ def _header(wanted, reasons):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            directories=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    path=dict(type="path", required=True),
+                    mode=dict(type="str", required=True),
+                    owner=dict(type="str"),
+                    group=dict(type="str"),
+                ),
+            ),
             files=dict(
                 type="list",
                 elements="dict",
-                required=True,
+                default=[],
                 options=dict(
                     dest=dict(type="path", required=True),
                     content=dict(type="str"),
@@ -239,18 +358,33 @@ def main():
                 ),
             ),
         ),
+        required_one_of=[("directories", "files")],
         supports_check_mode=True,
     )
-    plan = []
+    plan, directories, made = [], [], set()
     try:
+        for index, entry in enumerate(module.params["directories"]):
+            wanted, reasons = _plan_directory(entry, index, module.check_mode, made)
+            if reasons:
+                current = None if reasons == ["created"] else os.stat(wanted["path"])
+                directories.append((wanted, reasons, current))
         for index, entry in enumerate(module.params["files"]):
             wanted = _resolve(entry, index, module.check_mode)
-            reasons, current = _compare(wanted, module.check_mode, index)
+            reasons, current = _compare(wanted, module.check_mode, index, made)
             plan.append((wanted, reasons, current))
     except (FileProblem, OSError) as exc:
-        module.fail_json(msg="installed_files: %s; no file was changed" % exc)
+        module.fail_json(msg="installed_files: %s; nothing was changed" % exc)
     changed = [(wanted, reasons, current) for wanted, reasons, current in plan if reasons]
     if not module.check_mode:
+        for position, (wanted, reasons, _current) in enumerate(directories):
+            try:
+                _make_directory(wanted, reasons)
+            except OSError as exc:
+                done = [entry[0]["path"] for entry in directories[:position]]
+                module.fail_json(
+                    msg="installed_files: making %s failed: %s (changed before it: %s)"
+                    % (wanted["path"], exc, ", ".join(done) or "none")
+                )
         for position, (wanted, reasons, _current) in enumerate(changed):
             try:
                 _write(wanted, reasons)
@@ -262,6 +396,15 @@ def main():
                 )
     diff = [
         {
+            "before_header": "%s (%s)" % (wanted["path"], ", ".join(reasons)),
+            "after_header": wanted["path"],
+            "before": _shown_directory(wanted["path"], current),
+            "after": "directory %s, mode %04o, owner %s, group %s\n"
+            % (wanted["path"], wanted["mode"], wanted["owner"] or "(kept)", wanted["group"] or "(kept)"),
+        }
+        for wanted, reasons, current in directories
+    ] + [
+        {
             "before_header": _header(wanted, reasons),
             "after_header": wanted["dest"],
             "before": _shown(current, wanted["secret"]),
@@ -270,7 +413,8 @@ def main():
         for wanted, reasons, current in changed
     ]
     module.exit_json(
-        changed=bool(changed),
+        changed=bool(changed or directories),
+        changed_directories=[{"path": wanted["path"], "reasons": reasons} for wanted, reasons, _current in directories],
         changed_files=[{"dest": wanted["dest"], "reasons": reasons} for wanted, reasons, _current in changed],
         diff=diff,
     )

@@ -3,8 +3,11 @@ MySQL decides which host runs the W&B container.
 
 pytest runs this file after test_backup_restore.py (names sort; that file's disaster recovery ends with
 the lease on fleet-app2, which took over when fleet-app1 was destroyed) and before test_fleet.py and
-test_upgrade.py, which expect fleet-app1 serving and fleet-app2's container stopped: the first test
-moves the lease to fleet-app1, and every fault test moves it back at its end.
+test_upgrade.py, which expect fleet-app1 serving and fleet-app2's container stopped. The tests take
+the hosts as they find them: the switchover moves the lease to the other host and back, each fault
+is injected into whichever host holds the lease, so the lease alternates (fleet-app2, fleet-app1,
+fleet-app2, fleet-app1) and no playbook run is spent moving it back; the last test checks the fleet
+ends with fleet-app1 serving.
 
 For each fault injected into the active host from this machine (the host stopped, frozen with
 `docker pause`, cut off with `docker network disconnect`): the standby serves through the proxy
@@ -144,17 +147,17 @@ class Sampler:
     def of(self, what, since=0.0):
         return sorted((s for s in self.samples if s[0] == what and s[1] >= since), key=lambda s: s[1])
 
-    def first_served(self, since):
+    def first_served(self, standby_host, since):
         """When the standby first answered /ready directly and the proxy answered 200 (sent after `since`)."""
-        standby = [s[1] for s in self.of("fleet-app2", since) if s[3] == 200]
+        standby = [s[1] for s in self.of(standby_host, since) if s[3] == 200]
         proxy = [s[1] for s in self.of("proxy", since) if s[3] == 200]
         if not standby:
             return None
         return next((t for t in proxy if t >= standby[0]), None)
 
-    def wait_for_standby(self, since, limit=SANITY):
+    def wait_for_standby(self, standby_host, since, limit=SANITY):
         while time.monotonic() - since < limit:
-            served = self.first_served(since)
+            served = self.first_served(standby_host, since)
             if served is not None:
                 return served
             time.sleep(0.1)
@@ -179,6 +182,10 @@ class Sampler:
         recovered = next((s[1] for s in after if s[1] > first_bad and s[3] == 200), None)
         failed = sum(1 for s in after if s[3] != 200 and (recovered is None or s[1] < recovered))
         return (recovered - first_bad) if recovered else float("inf"), failed, len(after)
+
+
+def other(app):
+    return next(name for name in APPS if name != app)
 
 
 def holder():
@@ -238,13 +245,15 @@ def proxy():
 
 @pytest.fixture(scope="module")
 def site(proxy):
-    """fleet-app1 holds the lease (after the disaster recovery fleet-app2 does) and the table of marks."""
+    """The table of marks and the session key's fingerprint, with one host holding the lease (fleet-app2
+    after the disaster recovery)."""
     helper(
         lab_host("fleet-mysql"),
         "sql",
         stdin="CREATE TABLE IF NOT EXISTS failover_marks (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(64));",
     )
-    move_lease_to("fleet-app1")
+    active, states = holder()
+    assert active, f"no single holder: {states}"
     return {"fingerprint": proxy.version()["session_key"]}
 
 
@@ -256,20 +265,21 @@ def test_every_server_host_runs_the_watchdog_and_the_active_holds_the_lease(site
         assert host.file("/usr/local/sbin/wandb-failover").mode == 0o700
         status = host.check_output("systemctl status wandb-failover --no-pager | head -n 12")
         assert "Status:" in status and ("active" in status or "standby" in status), status
-    assert holder()[0] == "fleet-app1"
-    assert container_running("fleet-app1") and not container_running("fleet-app2")
+    active = holder()[0]
+    standby = other(active)
+    assert container_running(active) and not container_running(standby)
     # The lease is one named lock, held by one session of the W&B account.
     held = helper(
         lab_host("fleet-mysql"), "sql", stdin="SELECT IS_USED_LOCK('wandb_local.fleet.wandb_server') IS NOT NULL;"
     )
     assert held.strip() == "1"
     # wait_timeout of the watchdog's session: fence_after 3 + stop_budget 2 + margin 2.
-    assert watchdog("fleet-app1")["wait_timeout"] == 7
-    metrics = lab_host("fleet-app1").file("/var/lib/prometheus/node-exporter/wandb_failover.prom").content_string
+    assert watchdog(active)["wait_timeout"] == 7
+    metrics = lab_host(active).file("/var/lib/prometheus/node-exporter/wandb_failover.prom").content_string
     assert "wandb_failover_lease_held 1" in metrics and "# TYPE wandb_failover_lease_held gauge" in metrics
     assert (
         "wandb_failover_lease_held 0"
-        in lab_host("fleet-app2").file("/var/lib/prometheus/node-exporter/wandb_failover.prom").content_string
+        in lab_host(standby).file("/var/lib/prometheus/node-exporter/wandb_failover.prom").content_string
     )
 
 
@@ -282,26 +292,29 @@ def test_both_hosts_hold_the_same_session_key(site):
 
 
 def fault_test(proxy, site, capsys, name, inject, heal):
-    """Mark, inject, watch the standby take over, heal, check, move the lease back."""
+    """Mark, inject into the host holding the lease, watch the other take over, heal, check. The lease
+    stays where it went: the next fault test starts from there. Returns the faulted host."""
     helper(lab_host("fleet-mysql"), "sql", stdin=f"INSERT INTO failover_marks (name) VALUES ('{name}');")  # noqa: S608 (a test's constant)
     before = {"marks": marks(), "objects": helper(lab_host("fleet-mysql"), "objects")}
-    assert holder()[0] == "fleet-app1" and proxy.ready() == 200
+    faulted = holder()[0]
+    assert faulted and proxy.ready() == 200
+    standby = other(faulted)
     with Sampler(proxy) as sampler:
         time.sleep(1)
         injected = time.monotonic()
         # In a thread: `docker stop` of a host waits for its shutdown.
-        injector = threading.Thread(target=inject)
+        injector = threading.Thread(target=inject, args=(faulted,))
         injector.start()
-        served = sampler.wait_for_standby(injected)
+        served = sampler.wait_for_standby(standby, injected)
         injector.join()
         time.sleep(3)
         healed = time.monotonic()
-        heal()
-        wait_standby("fleet-app1")
+        heal(faulted)
+        wait_standby(faulted)
         back = time.monotonic() - healed
         # Back, and a standby: its container stays stopped while it watches.
         for _attempt in range(10):
-            assert not container_running("fleet-app1"), "the old active started its container"
+            assert not container_running(faulted), "the old active started its container"
             time.sleep(0.5)
         time.sleep(1)
     window, failed, samples = sampler.proxy_window(injected)
@@ -309,38 +322,38 @@ def fault_test(proxy, site, capsys, name, inject, heal):
     both = sampler.both_ready()
     say(
         capsys,
-        f"failover ({name}): the standby served through the proxy {takeover:.1f} s after the fault; "
+        f"failover ({name} of {faulted}): the standby served through the proxy {takeover:.1f} s after the fault; "
         f"error window through the proxy {window:.1f} s ({failed} of {samples} samples failed); "
         f"0.1 s slots with both /ready 200: {len(both)}; the old active a standby again {back:.0f} s after the heal",
     )
     assert not both, f"both servers answered /ready at once: {both[:3]}"
     assert not sampler.both_serving(), "both watchdogs said serving at once"
     assert takeover < SANITY
-    assert holder()[0] == "fleet-app2"
+    assert holder()[0] == standby
+    assert proxy.ready() == 200
     assert proxy.version()["session_key"] == site["fingerprint"], "the session key changed: users were logged out"
     assert marks() == before["marks"] and name in marks()
     assert helper(lab_host("fleet-mysql"), "objects") == before["objects"]
     # The journal tells the transitions.
-    journal = lab_host("fleet-app2").check_output("journalctl -u wandb-failover -o cat --no-pager | tail -n 30")
+    journal = lab_host(standby).check_output("journalctl -u wandb-failover -o cat --no-pager | tail -n 30")
     assert "standby -> active: acquired the lease" in journal
-    moved = move_lease_to("fleet-app1")
-    say(capsys, f"switchover back to fleet-app1: {moved[0]}")
-    assert proxy.ready() == 200 and proxy.version()["session_key"] == site["fingerprint"]
+    return faulted
 
 
 def test_switchover_both_ways(proxy, site, capsys):
     """playbooks/switchover.yml to the standby and back: each time the target serves, the other host's
     container is stopped, no round sees both /ready, the keys stay; a run to the host that serves
     already changes nothing."""
-    for target, other in (("fleet-app2", "fleet-app1"), ("fleet-app1", "fleet-app2")):
+    first = holder()[0]
+    for target in (other(first), first):
         with Sampler(proxy) as sampler:
             moved = move_lease_to(target)
         say(capsys, f"switchover to {target}: {moved[0]}")
         assert 0 < float(moved["window"]) < SANITY
         assert not sampler.both_ready(), sampler.both_ready()[:3]
-        assert not container_running(other)
+        assert not container_running(other(target))
         assert proxy.version()["session_key"] == site["fingerprint"]
-    assert move_lease_to("fleet-app1") is None
+    assert move_lease_to(first) is None
 
 
 def docker(*args):
@@ -348,34 +361,38 @@ def docker(*args):
 
 
 def test_the_active_host_stopped(proxy, site, capsys):
-    fault_test(proxy, site, capsys, "stop", lambda: docker("stop", "fleet-app1"), lambda: docker("start", "fleet-app1"))
+    fault_test(proxy, site, capsys, "stop", lambda app: docker("stop", app), lambda app: docker("start", app))
 
 
 def test_the_active_host_frozen(proxy, site, capsys):
     """docker pause: the holder's session goes silent, MySQL drops it after wait_timeout and the standby
     takes over; on resume the old active's fencing thread kills its container at once."""
-    fault_test(
-        proxy, site, capsys, "pause", lambda: docker("pause", "fleet-app1"), lambda: docker("unpause", "fleet-app1")
+    faulted = fault_test(
+        proxy, site, capsys, "pause", lambda app: docker("pause", app), lambda app: docker("unpause", app)
     )
-    journal = lab_host("fleet-app1").check_output("journalctl -u wandb-failover -o cat --no-pager | tail -n 40")
+    journal = lab_host(faulted).check_output("journalctl -u wandb-failover -o cat --no-pager | tail -n 40")
     assert "killed the server container: the lease was not confirmed" in journal or "fenced:" in journal, journal
 
 
 def test_the_active_host_cut_off(proxy, site, capsys):
-    ip = app_address("fleet-app1")
-    fault_test(
+    for app in APPS:
+        app_address(app)  # read now: a host cut off has no address to read
+    faulted = fault_test(
         proxy,
         site,
         capsys,
         "partition",
-        lambda: docker("network", "disconnect", NETWORK, "fleet-app1"),
-        lambda: docker("network", "connect", "--ip", ip, NETWORK, "fleet-app1"),
+        lambda app: docker("network", "disconnect", NETWORK, app),
+        lambda app: docker("network", "connect", "--ip", app_address(app), NETWORK, app),
     )
-    journal = lab_host("fleet-app1").check_output("journalctl -u wandb-failover -o cat --no-pager | tail -n 40")
+    journal = lab_host(faulted).check_output("journalctl -u wandb-failover -o cat --no-pager | tail -n 40")
     assert "active -> standby: fenced" in journal, journal
 
 
 def test_the_fleet_is_left_as_the_later_tests_expect(proxy):
+    """fleet-app1 serving: where the alternating lease ends after the disaster recovery (else moved there)."""
+    if holder()[0] != "fleet-app1":
+        move_lease_to("fleet-app1")
     assert holder()[0] == "fleet-app1"
     assert container_running("fleet-app1") and not container_running("fleet-app2")
     proxy_host = lab_host("fleet-proxy")
@@ -398,5 +415,5 @@ def test_the_fleet_is_left_as_the_later_tests_expect(proxy):
 
 def test_no_secret_in_the_failover_runs():
     assert_no_scenario_secret(
-        [*OUTPUTS, lab_host("fleet-app1").check_output("journalctl -u wandb-failover -o cat --no-pager")]
+        [*OUTPUTS, *(lab_host(app).check_output("journalctl -u wandb-failover -o cat --no-pager") for app in APPS)]
     )

@@ -152,7 +152,7 @@ def test_a_bad_entry_names_its_field_and_changes_no_file(tmp_path, field, value,
     entries[0]["content"] = "changed\n"
     entries[1][field] = value
     result = run_module(installed_files.main, {"files": entries})
-    assert result.failed and message in result["msg"] and result["msg"].endswith("no file was changed")
+    assert result.failed and message in result["msg"] and result["msg"].endswith("nothing was changed")
     # The first, good entry was not written either: every entry is checked before any is.
     assert (tmp_path / "site.crt").read_text() == CERT and mode_of(tmp_path / "site.crt") == 0o600
 
@@ -170,3 +170,96 @@ def test_a_directory_in_the_way_is_refused(tmp_path):
     result = run_module(installed_files.main, {"files": files(tmp_path)})
     assert result.failed and "files[0].dest: " in result["msg"] and "is not a regular file" in result["msg"]
     assert not (tmp_path / "site.key").exists()
+
+
+def directory_entries(tmp_path, **options):
+    return [
+        {"path": str(tmp_path / "certs"), "mode": "0750", **options},
+        {"path": str(tmp_path / "certs" / "CAs"), "mode": "0700"},
+    ]
+
+
+def test_directories_are_made_before_the_files_that_go_into_them_then_no_change(tmp_path):
+    entries = [{"dest": str(tmp_path / "certs" / "CAs" / "ca.crt"), "content": CERT, "mode": "0644"}]
+    arguments = {"directories": directory_entries(tmp_path), "files": entries}
+    result = run_module(installed_files.main, arguments)
+    assert not result.failed and result["changed"], result
+    assert result["changed_directories"] == [
+        {"path": str(tmp_path / "certs"), "reasons": ["created"]},
+        {"path": str(tmp_path / "certs" / "CAs"), "reasons": ["created"]},
+    ]
+    assert mode_of(tmp_path / "certs") == 0o750 and mode_of(tmp_path / "certs" / "CAs") == 0o700
+    assert (tmp_path / "certs" / "CAs" / "ca.crt").read_text() == CERT
+    assert "directory %s, mode 0750" % (tmp_path / "certs") in result["diff"][0]["after"]
+    again = run_module(installed_files.main, arguments)
+    assert not again["changed"] and again["changed_directories"] == [] and again["diff"] == []
+
+
+def test_a_directory_alone_is_corrected_in_place(tmp_path):
+    run_module(installed_files.main, {"directories": directory_entries(tmp_path)})
+    inode = os.stat(tmp_path / "certs").st_ino
+    os.chmod(tmp_path / "certs", 0o777)  # noqa: S103 (the drift the module corrects)
+    result = run_module(installed_files.main, {"directories": directory_entries(tmp_path)})
+    assert result["changed_directories"] == [{"path": str(tmp_path / "certs"), "reasons": ["mode"]}]
+    assert "mode 0777" in result["diff"][0]["before"] and "mode 0750" in result["diff"][0]["after"]
+    assert mode_of(tmp_path / "certs") == 0o750 and os.stat(tmp_path / "certs").st_ino == inode
+
+
+@root_only
+def test_a_directory_gets_its_owner_and_group(tmp_path):
+    user, group = other_user()
+    entries = directory_entries(tmp_path, owner=user.pw_name, group=group.gr_name)
+    run_module(installed_files.main, {"directories": entries})
+    made = os.stat(tmp_path / "certs")
+    assert (made.st_uid, made.st_gid) == (user.pw_uid, group.gr_gid)
+    os.chown(tmp_path / "certs", 0, 0)
+    result = run_module(installed_files.main, {"directories": entries})
+    assert result["changed_directories"][0]["reasons"] == ["owner", "group"]
+
+
+def test_check_mode_reports_directories_and_their_files_and_makes_nothing(tmp_path):
+    entries = [{"dest": str(tmp_path / "certs" / "CAs" / "ca.crt"), "content": CERT, "mode": "0644"}]
+    arguments = {"directories": directory_entries(tmp_path), "files": entries}
+    result = run_module(installed_files.main, arguments, check_mode=True)
+    assert not result.failed and result["changed"]
+    assert [entry["reasons"] for entry in result["changed_directories"]] == [["created"], ["created"]]
+    assert result["changed_files"] == [{"dest": entries[0]["dest"], "reasons": ["created"]}]
+    assert not (tmp_path / "certs").exists()
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"path": "relative", "mode": "0750"}, "directories[1].path: relative is not an absolute path"),
+        ({"path": "/etc/hostname/x", "mode": "0750"}, "directories[1].path: /etc/hostname is in the way of"),
+        ({"path": "/", "mode": "75x"}, "directories[1].mode: '75x' is not an octal mode"),
+        ({"path": "/", "mode": "0755", "owner": "no-such-user-wandb"}, "directories[1].owner: no user named"),
+    ],
+)
+def test_a_bad_directory_names_its_field_and_changes_nothing(tmp_path, entry, message):
+    (tmp_path / "kept").mkdir(mode=0o755)
+    os.chmod(tmp_path / "kept", 0o755)  # noqa: S103 (what must stay as it was)
+    entries = [{"path": str(tmp_path / "kept"), "mode": "0700"}, entry]
+    result = run_module(installed_files.main, {"directories": entries, "files": files(tmp_path)})
+    assert result.failed and message in result["msg"] and result["msg"].endswith("nothing was changed"), result
+    assert mode_of(tmp_path / "kept") == 0o755 and not (tmp_path / "site.crt").exists()
+
+
+def test_a_file_in_the_way_of_a_directory_is_refused(tmp_path):
+    (tmp_path / "certs").write_text("not a directory\n")
+    result = run_module(installed_files.main, {"directories": directory_entries(tmp_path)[:1]})
+    assert result.failed and "directories[0].path: " in result["msg"] and "is not a directory" in result["msg"]
+
+
+def test_missing_parents_are_made_with_the_same_attributes(tmp_path):
+    """As ansible.builtin.file makes them (a backup directory the operator put under a new /srv/backups)."""
+    entries = [{"path": str(tmp_path / "srv" / "backups" / "wandb"), "mode": "0700"}]
+    result = run_module(installed_files.main, {"directories": entries}, check_mode=True)
+    assert result["changed_directories"] == [{"path": entries[0]["path"], "reasons": ["created"]}]
+    assert not (tmp_path / "srv").exists()
+    result = run_module(installed_files.main, {"directories": entries})
+    assert result["changed_directories"] == [{"path": entries[0]["path"], "reasons": ["created"]}]
+    assert [mode_of(tmp_path / "srv"), mode_of(tmp_path / "srv" / "backups"), mode_of(entries[0]["path"])] == [
+        0o700
+    ] * 3
+    assert not run_module(installed_files.main, {"directories": entries})["changed"]
