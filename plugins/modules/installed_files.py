@@ -18,8 +18,8 @@ description:
     spends its time on when a role installs a certificate, its key and their CA.
   - A changed file is written to a temporary file in the same directory with its owner and mode set, then renamed
     over the old one, so a reader never sees it half written or with the wrong mode.
-  - O(directories) are made or corrected first, in the order given, so the files can go into them: what a role
-    otherwise spends a M(ansible.builtin.file) run on, per directory, on every rerun.
+  - O(directories) are made or corrected first, in the order given, so the files can go into them (a role otherwise
+    spends a M(ansible.builtin.file) run per directory on every rerun).
   - Every entry is checked before anything is written, so a bad entry (an unknown user, a bad mode, a missing directory)
     fails naming it and leaves every file as it was. In check mode a missing directory, user or group is one an
     earlier task of a real run would create (a package's system account), so the file is reported as changing.
@@ -35,7 +35,6 @@ options:
     type: list
     elements: dict
     default: []
-    version_added: 0.4.0
     suboptions:
       path:
         description: Absolute path of the directory.
@@ -126,7 +125,6 @@ changed_directories:
   type: list
   elements: dict
   sample: [{path: /etc/wandb/certs, reasons: [created]}]
-  version_added: 0.4.0
 changed_files:
   description: The files that changed (or would in check mode), each with what about it differed.
   returned: always
