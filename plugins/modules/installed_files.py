@@ -192,7 +192,8 @@ def _differs(current, mode, uid, gid):
 
 
 def _plan_directory(entry, index, check_mode, made):
-    """(wanted, reasons) for directories[index]; `made` holds the paths earlier entries create."""
+    """(wanted, reasons, its current stat or None) for directories[index]; `made` holds the paths earlier entries
+    create."""
     where = "directories[%d]" % index
     path = os.path.normpath(entry["path"]) if os.path.isabs(entry["path"]) else entry["path"]
     mode, uid, gid = _attributes(entry, where, "path", path, check_mode)
@@ -217,10 +218,10 @@ def _plan_directory(entry, index, check_mode, made):
             ) from None
         wanted["missing"] = missing[::-1]
         made.update(missing)
-        return wanted, ["created"]
+        return wanted, ["created"], None
     if not stat.S_ISDIR(current.st_mode):
         raise FileProblem("%s.path: %s exists and is not a directory" % (where, path))
-    return wanted, _differs(current, mode, uid, gid)
+    return wanted, _differs(current, mode, uid, gid), current
 
 
 def _make_directory(wanted, reasons):
@@ -324,8 +325,8 @@ def _write(wanted, reasons):
         os.chmod(dest, wanted["mode"])
 
 
-def _header(wanted, reasons):
-    return "%s (%s)" % (wanted["dest"], ", ".join(reasons)) if reasons else wanted["dest"]
+def _header(path, reasons):
+    return "%s (%s)" % (path, ", ".join(reasons)) if reasons else path
 
 
 def main():
@@ -362,9 +363,8 @@ def main():
     plan, directories, made = [], [], set()
     try:
         for index, entry in enumerate(module.params["directories"]):
-            wanted, reasons = _plan_directory(entry, index, module.check_mode, made)
+            wanted, reasons, current = _plan_directory(entry, index, module.check_mode, made)
             if reasons:
-                current = None if reasons == ["created"] else os.stat(wanted["path"])
                 directories.append((wanted, reasons, current))
         for index, entry in enumerate(module.params["files"]):
             wanted = _resolve(entry, index, module.check_mode)
@@ -394,7 +394,7 @@ def main():
                 )
     diff = [
         {
-            "before_header": "%s (%s)" % (wanted["path"], ", ".join(reasons)),
+            "before_header": _header(wanted["path"], reasons),
             "after_header": wanted["path"],
             "before": _shown_directory(wanted["path"], current),
             "after": "directory %s, mode %04o, owner %s, group %s\n"
@@ -403,7 +403,7 @@ def main():
         for wanted, reasons, current in directories
     ] + [
         {
-            "before_header": _header(wanted, reasons),
+            "before_header": _header(wanted["dest"], reasons),
             "after_header": wanted["dest"],
             "before": _shown(current, wanted["secret"]),
             "after": _shown(wanted["content"], wanted["secret"]),
