@@ -64,11 +64,17 @@ def s3():
                         aws_access_key_id=b["access_key"], aws_secret_access_key=b["secret_key"],
                         config=Config(s3={"addressing_style": "path"})), b["bucket"]
 
+# The stand-in's /ready puts and removes this object on every health check (the proxy's among them):
+# it is no data, and a listing can name it a moment before it is gone.
+STANDIN_PROBE = ".wandb-standin-probe"
+
 def objects():
     client, bucket = s3()
     found = {}
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
+            if item["Key"].rsplit("/", 1)[-1] == STANDIN_PROBE:
+                continue
             body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"]
             digest = hashlib.sha256()
             for chunk in iter(lambda: body.read(1 << 20), b""):
