@@ -103,11 +103,13 @@ def _covers(san_names, kind, value):
     return any(k == "DNS" and _dns_matches(v, value) for k, v in san_names)
 
 
-def _show_names(san_names):
+def show_names(san_names):
+    """[('DNS', name) | ('IP', address)] as the messages show them: 'DNS:db1, IP:10.0.0.5'."""
     return ", ".join("%s:%s" % (kind, value) for kind, value in san_names) or "no subject alternative name"
 
 
-def _public_key_bytes(key):
+def public_key_bytes(key):
+    """A public key as DER SubjectPublicKeyInfo, to compare two keys of any type."""
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -115,7 +117,8 @@ def _load_certificates(data):
     return [x509.load_pem_x509_certificate(block) for block in _PEM_CERT_RE.findall(data)]
 
 
-def _issued_by(certificate, issuer):
+def issued_by(certificate, issuer):
+    """Whether issuer's subject is certificate's issuer and issuer's key signed it (no chain, no dates)."""
     try:
         certificate.verify_directly_issued_by(issuer)
     except Exception:  # ValueError (names), TypeError (key type), InvalidSignature: all mean "not this one"
@@ -126,9 +129,9 @@ def _issued_by(certificate, issuer):
 def _chains_to(leaf, intermediates, authorities):
     current, seen = leaf, 0
     while seen < _MAX_CHAIN:
-        if any(_issued_by(current, authority) for authority in authorities):
+        if any(issued_by(current, authority) for authority in authorities):
             return True
-        parents = [cert for cert in intermediates if cert is not current and _issued_by(current, cert)]
+        parents = [cert for cert in intermediates if cert is not current and issued_by(current, cert)]
         if not parents:
             return False
         current, seen = parents[0], seen + 1
@@ -227,7 +230,7 @@ def certificate_problems(contents, sources=None, names=(), variables=None, now=N
     if leaf is None:
         return problems
 
-    if key is not None and _public_key_bytes(key.public_key()) != _public_key_bytes(leaf.public_key()):
+    if key is not None and public_key_bytes(key.public_key()) != public_key_bytes(leaf.public_key()):
         problems.append(
             "%s: the private key in %s does not belong to the certificate in %s (%s); give the key it was issued for"
             % (var["key"], where("key"), where("cert"), var["cert"])
@@ -244,7 +247,7 @@ def certificate_problems(contents, sources=None, names=(), variables=None, now=N
         if not _covers(san_names, kind, value):
             problems.append(
                 "%s: the certificate in %s (%s) does not name %s:%s, which clients use; it names %s"
-                % (var["names"], where("cert"), var["cert"], kind, value, _show_names(san_names))
+                % (var["names"], where("cert"), var["cert"], kind, value, show_names(san_names))
             )
     if authorities and not _chains_to(leaf, chain, authorities):
         problems.append(
