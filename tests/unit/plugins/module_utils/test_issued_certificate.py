@@ -59,7 +59,8 @@ CA_EXTENSIONS = [
 ]
 
 
-def _leaf_extensions(sans=SANS):
+def _leaf_extensions(sans=None):
+    sans = SANS if sans is None else sans
     return [
         (_san(sans), False),
         (_key_usage(digital_signature=True, key_encipherment=True), False),
@@ -87,14 +88,16 @@ def _certificate(subject, issuer, public_key, signer, extensions, ski=True, aki=
     return builder.sign(signer, hashes.SHA256())
 
 
-def _ca_certificate(key, common_name=CA_NAME, extensions=CA_EXTENSIONS, signer=None, **kwargs):
+def _ca_certificate(key, common_name=CA_NAME, extensions=None, signer=None, **kwargs):
     """selfsigned: issuer = subject, signed by the key, a subject key identifier, no authority key identifier."""
+    extensions = CA_EXTENSIONS if extensions is None else extensions
     name = _name(common_name)
     return _certificate(name, name, key.public_key(), signer or key, extensions, **kwargs)
 
 
-def _leaf(key, ca_cert, ca_key, sans=SANS, common_name=None, extensions=None, aki=True, **kwargs):
+def _leaf(key, ca_cert, ca_key, sans=None, common_name=None, extensions=None, aki=True, **kwargs):
     """ownca: issuer = the CA's subject, signed by the CA key, both key identifiers."""
+    sans = SANS if sans is None else sans
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     return _certificate(
         _name(common_name or sans[0].split(":", 1)[-1]),
@@ -157,7 +160,8 @@ class Pki:
     def ca(self, **kwargs):
         self.write_ca(_ca_certificate(self.ca_key, **kwargs))
 
-    def host_reasons(self, sans=SANS):
+    def host_reasons(self, sans=None):
+        sans = SANS if sans is None else sans
         return host_reasons(str(self.root), HOST, NAME, sans)
 
     def ca_reasons(self, common_name=CA_NAME):
