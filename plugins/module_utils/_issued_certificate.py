@@ -255,8 +255,9 @@ def ca_certificate_reasons(certificate, key, common_name, where="ca.crt"):
         subject, extensions = ca_request(common_name)
     except ValueError as exc:
         return ["%s: the CA request cannot be made (%s)" % (where, exc)]
-    if _unreadable(where, certificate):
-        return _unreadable(where, certificate)
+    unreadable = _unreadable(where, certificate)
+    if unreadable:
+        return unreadable
     reasons = _request_reasons(where, certificate, key, subject, extensions, (x509.SubjectKeyIdentifier,))
     # certificate_selfsigned.py checks the signature with the key file's key, which _request_reasons found to be
     # the certificate's own; issued_by also wants the issuer to be the subject (a self-signed certificate's is).
@@ -271,8 +272,9 @@ def host_certificate_reasons(certificate, key, ca_certificate, subject_alt_names
         subject, extensions = host_request(subject_alt_names)
     except ValueError as exc:
         return ["%s: the role's request is not one this check models (%s)" % (where, exc)]
-    if _unreadable(where, certificate):
-        return _unreadable(where, certificate)
+    unreadable = _unreadable(where, certificate)
+    if unreadable:
+        return unreadable
     reasons = _request_reasons(
         where, certificate, key, subject, extensions, (x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier)
     )
@@ -415,8 +417,9 @@ def host_reasons(secrets_dir, host, name, subject_alt_names):
     # belongs to it the module fails rather than issues; the CA check (ca_reasons) judges the rest of them.
     ca_data = _read(authority["cert"], None, reasons)
     ca_certificate = _certificate(ca_data, authority["cert"], reasons) if ca_data is not None else None
-    if ca_certificate is not None and _unreadable(authority["cert"], ca_certificate):
-        reasons += _unreadable(authority["cert"], ca_certificate)
+    ca_unreadable = _unreadable(authority["cert"], ca_certificate) if ca_certificate is not None else []
+    if ca_unreadable:
+        reasons += ca_unreadable
         ca_certificate = None
     ca_key = _key_file(authority["key"], None, reasons, check=_load_key)
     if (
