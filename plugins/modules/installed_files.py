@@ -82,6 +82,13 @@ options:
       group:
         description: The owning group's name. Unset keeps an existing file's group (root's group for a new one).
         type: str
+      validate:
+        description:
+          - A command that checks the new content before it is installed, as M(ansible.builtin.copy)'s C(validate).
+            C(%s) is replaced by the path of a root-only temporary file holding it, and the command runs without a
+            shell. A non-zero exit fails the task with the command's output, and no file is changed.
+          - Runs only when the file's content would change, and not in check mode. Empty means no check.
+        type: str
 attributes:
   check_mode:
     support: full
@@ -95,7 +102,7 @@ extends_documentation_fragment:
   - wandb_local.fleet.attributes.ATTRIBUTES
 notes:
   - O(files[].secret_content) is masked by the module itself; a task whose other options carry secrets still needs
-    C(no_log).
+    C(no_log). So does a task whose O(files[].validate) command could print a secret file's lines when it fails.
 seealso:
   - module: ansible.builtin.copy
 """
@@ -256,8 +263,13 @@ def _resolve(entry, index, check_mode):
     dest = entry["dest"]
     if (entry["content"] is None) == (entry["secret_content"] is None):
         raise FileProblem("%s: give exactly one of content and secret_content (%s)" % (where, dest))
+    if entry.get("validate") and "%s" not in entry["validate"]:
+        raise FileProblem(
+            "%s.validate: %r does not contain %%s, the new content's path (%s)" % (where, entry["validate"], dest)
+        )
     mode, uid, gid = _attributes(entry, where, "dest", dest, check_mode)
     return {
+        "validate": entry.get("validate") or None,
         "dest": dest,
         "content": (entry["secret_content"] if entry["content"] is None else entry["content"]).encode("utf-8"),
         "mode": mode,
@@ -325,6 +337,28 @@ def _write(wanted, reasons):
         os.chmod(dest, wanted["mode"])
 
 
+def _validation_failure(module, wanted, index):
+    """None when files[index]'s new content passes its validate command, else the failure's fields for fail_json."""
+    handle, temporary = tempfile.mkstemp(dir=module.tmpdir, prefix="installed-files-")
+    try:
+        try:
+            os.write(handle, wanted["content"])
+        finally:
+            os.close(handle)
+        rc, out, err = module.run_command(wanted["validate"] % temporary)
+    finally:
+        os.unlink(temporary)
+    if rc == 0:
+        return None
+    return dict(
+        msg="installed_files: files[%d].validate: the new content of %s failed its check (exit %d); nothing was changed"
+        % (index, wanted["dest"], rc),
+        rc=rc,
+        stdout=out,
+        stderr=err,
+    )
+
+
 def _header(path, reasons):
     return "%s (%s)" % (path, ", ".join(reasons)) if reasons else path
 
@@ -354,6 +388,7 @@ def main():
                     mode=dict(type="str", required=True),
                     owner=dict(type="str"),
                     group=dict(type="str"),
+                    validate=dict(type="str"),
                 ),
             ),
         ),
@@ -374,6 +409,12 @@ def main():
         module.fail_json(msg="installed_files: %s; nothing was changed" % exc)
     changed = [(wanted, reasons, current) for wanted, reasons, current in plan if reasons]
     if not module.check_mode:
+        # Every new content is checked before anything is written.
+        for index, (wanted, reasons, _current) in enumerate(plan):
+            if wanted["validate"] and {"created", "content"} & set(reasons):
+                failure = _validation_failure(module, wanted, index)
+                if failure:
+                    module.fail_json(**failure)
         for position, (wanted, reasons, _current) in enumerate(directories):
             try:
                 _make_directory(wanted, reasons)

@@ -263,3 +263,52 @@ def test_missing_parents_are_made_with_the_same_attributes(tmp_path):
         0o700
     ] * 3
     assert not run_module(installed_files.main, {"directories": entries})["changed"]
+
+
+def validated(tmp_path, command, content=CERT):
+    return [{"dest": str(tmp_path / "site.crt"), "content": content, "mode": "0644", "validate": command}]
+
+
+def test_a_new_content_that_passes_its_check_is_installed(tmp_path):
+    result = run_module(installed_files.main, {"files": validated(tmp_path, "grep -q lab %s")})
+    assert not result.failed and result["changed_files"] == [
+        {"dest": str(tmp_path / "site.crt"), "reasons": ["created"]}
+    ]
+    assert (tmp_path / "site.crt").read_text() == CERT
+
+
+def test_a_new_content_that_fails_its_check_changes_no_file(tmp_path):
+    run_module(installed_files.main, {"files": files(tmp_path)})
+    entries = files(tmp_path)
+    entries[1]["secret_content"] = KEY.replace("secret", "renewed")
+    entries[0].update(content=CERT.replace("lab", "renewed"), validate="grep -q no-such-line %s")
+    result = run_module(installed_files.main, {"files": entries})
+    assert (
+        result.failed
+        and "files[0].validate: the new content of %s failed its check (exit 1)" % (tmp_path / "site.crt")
+        in result["msg"]
+        and result["msg"].endswith("nothing was changed")
+    )
+    # Neither the checked file nor the good one beside it was written.
+    assert (tmp_path / "site.crt").read_text() == CERT and (tmp_path / "site.key").read_text() == KEY
+
+
+def test_the_check_runs_only_for_a_content_that_changes_and_not_in_check_mode(tmp_path):
+    run_module(installed_files.main, {"files": files(tmp_path)})
+    os.chmod(tmp_path / "site.crt", 0o600)
+    # `false` fails whatever it is given: it fails the task only where it runs.
+    unchanged = run_module(installed_files.main, {"files": validated(tmp_path, "false %s")})
+    assert not unchanged.failed and unchanged["changed_files"][0]["reasons"] == ["mode"]
+    predicted = run_module(
+        installed_files.main, {"files": validated(tmp_path, "false %s", content="new\n")}, check_mode=True
+    )
+    assert not predicted.failed and predicted["changed_files"][0]["reasons"] == ["content"]
+    assert (tmp_path / "site.crt").read_text() == CERT
+    refused = run_module(installed_files.main, {"files": validated(tmp_path, "false %s", content="new\n")})
+    assert refused.failed and (tmp_path / "site.crt").read_text() == CERT
+
+
+def test_a_check_without_the_content_placeholder_is_refused(tmp_path):
+    result = run_module(installed_files.main, {"files": validated(tmp_path, "nginx -t")})
+    assert result.failed and "files[0].validate: 'nginx -t' does not contain %s" in result["msg"]
+    assert not (tmp_path / "site.crt").exists()
