@@ -263,13 +263,12 @@ def _resolve(entry, index, check_mode):
     dest = entry["dest"]
     if (entry["content"] is None) == (entry["secret_content"] is None):
         raise FileProblem("%s: give exactly one of content and secret_content (%s)" % (where, dest))
-    if entry.get("validate") and "%s" not in entry["validate"]:
-        raise FileProblem(
-            "%s.validate: %r does not contain %%s, the new content's path (%s)" % (where, entry["validate"], dest)
-        )
+    validate = entry.get("validate") or None
+    if validate and "%s" not in validate:
+        raise FileProblem("%s.validate: %r does not contain %%s, the new content's path (%s)" % (where, validate, dest))
     mode, uid, gid = _attributes(entry, where, "dest", dest, check_mode)
     return {
-        "validate": entry.get("validate") or None,
+        "validate": validate,
         "dest": dest,
         "content": (entry["secret_content"] if entry["content"] is None else entry["content"]).encode("utf-8"),
         "mode": mode,
